@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+#if os(macOS)
+let blasProviders: [SystemPackageProvider] = []
+#else
+let blasProviders: [SystemPackageProvider] = [.apt(["libopenblas-dev"])]
+#endif
+
+let package = Package(
+    name: "Recur",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "recur", targets: ["recur"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // BLAS: OpenBLAS on Linux, Accelerate on macOS (see Sources/CBLAS/shim.h).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: blasProviders),
+        // Numeric core: flat buffers, BLAS wrappers, vectorised activations.
+        .target(
+            name: "RecurKernels", dependencies: ["CBLAS"],
+            linkerSettings: [
+                .linkedLibrary("openblas", .when(platforms: [.linux])),
+                .linkedFramework("Accelerate", .when(platforms: [.macOS])),
+            ]),
+        // Byte-level language model: cells, inference state, sampling, safetensors.
+        .target(name: "RecurModel", dependencies: ["RecurKernels"]),
+        // Training: batching, loss, Adam, schedules, checkpoints, progress, plots.
+        .target(name: "RecurTraining", dependencies: ["RecurModel", "RecurKernels"]),
+        // The command line: parsing and wiring only.
+        .executableTarget(
+            name: "recur",
+            dependencies: [
+                "RecurModel", "RecurTraining",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(name: "RecurKernelsTests", dependencies: ["RecurKernels"]),
+        .testTarget(
+            name: "RecurModelTests", dependencies: ["RecurModel", "RecurKernels"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(name: "RecurTrainingTests", dependencies: ["RecurTraining", "RecurModel"]),
+        .testTarget(name: "RecurCLITests", dependencies: []),
+    ],
+    swiftLanguageModes: [.v6]
+)
