@@ -1,3 +1,4 @@
+import Foundation
 import RecurKernels
 
 /// A byte-level recurrent language model: its architecture and its parameters in one flat buffer.
@@ -34,7 +35,7 @@ public struct LanguageModel<S: KernelScalar>: Sendable {
                     // Box–Muller.
                     let u1 = max(rng.nextUnitDouble(), 1e-300)
                     let u2 = rng.nextUnitDouble()
-                    values[i] = S((-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2))
+                    values[i] = S((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
                 } else {
                     values[i] = S((rng.nextUnitDouble() * 2 - 1) * bound)
                 }
@@ -54,10 +55,3 @@ public struct LanguageModel<S: KernelScalar>: Sendable {
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-@inline(__always) private func _log(_ x: Double) -> Double { log(x) }
-@inline(__always) private func _cos(_ x: Double) -> Double { cos(x) }

@@ -1,0 +1,258 @@
+import RecurKernels
+
+/// Read-only, precomputed inference weights. Shared freely between tasks; each caller brings its own
+/// `Predictor` for scratch space.
+///
+/// Layer 0's input projection is a table lookup: `inputTable` (V, G·H) = embedding · W_ih0ᵀ + b_ih0,
+/// computed once here, so a step never multiplies by the embedding.
+public final class InferenceEngine: Sendable {
+    public let model: LanguageModel<Float>
+    public var config: ModelConfig { model.config }
+    let inputTable: [Float]  // (V, G·H)
+
+    public init(model: LanguageModel<Float>) {
+        self.model = model
+        let c = model.config, L = model.layout.layers[0]
+        let gh = c.gateWidth
+        var table = [Float](repeating: 0, count: c.vocab * gh)
+        model.parameters.withUnsafeBufferPointer { p in
+            table.withUnsafeMutableBufferPointer { t in
+                for v in 0..<c.vocab {
+                    (t.baseAddress! + v * gh).update(from: p.baseAddress! + L.biasIH, count: gh)
+                }
+                Float.gemm(
+                    transA: false, transB: true, m: c.vocab, n: gh, k: c.embedding, alpha: 1,
+                    a: p.baseAddress! + model.layout.embedding, lda: c.embedding,
+                    b: p.baseAddress! + L.weightIH, ldb: c.embedding, beta: 1, c: t.baseAddress!, ldc: gh)
+            }
+        }
+        inputTable = table
+    }
+}
+
+/// Advances hidden states and computes next-byte distributions. Owns scratch buffers sized on demand,
+/// so it belongs to one task at a time; make one per task from a shared `InferenceEngine`.
+public final class Predictor {
+    public let engine: InferenceEngine
+    public var config: ModelConfig { engine.config }
+    /// Bytes a priming chunk covers: bounds scratch memory for long spans.
+    public static let chunk = 256
+
+    private var gates: Buffer<Float>  // (rows, G·H)
+    private var hiddenProj: Buffer<Float>  // (rows, G·H)
+    private var tempA: Buffer<Float>  // (rows, H)
+    private var tempB: Buffer<Float>  // (rows, H)
+    private var layerOut: Buffer<Float>  // (rows, H) span outputs of the current layer
+    private var scoreRows: Buffer<Float>  // (rows, H) top-layer h before each byte, when scoring
+    private var logits: Buffer<Float>  // (rows, V)
+    private var scratchV: Buffer<Float>  // (V)
+    private var capacity = 0
+
+    public init(engine: InferenceEngine) {
+        self.engine = engine
+        gates = Buffer(count: 0)
+        hiddenProj = Buffer(count: 0)
+        tempA = Buffer(count: 0)
+        tempB = Buffer(count: 0)
+        layerOut = Buffer(count: 0)
+        scoreRows = Buffer(count: 0)
+        logits = Buffer(count: 0)
+        scratchV = Buffer(count: engine.config.vocab)
+        reserve(rows: Self.chunk)
+    }
+
+    private func reserve(rows: Int) {
+        guard rows > capacity else { return }
+        let c = config
+        gates = Buffer(count: rows * c.gateWidth)
+        hiddenProj = Buffer(count: rows * c.gateWidth)
+        tempA = Buffer(count: rows * c.hidden)
+        tempB = Buffer(count: rows * c.hidden)
+        layerOut = Buffer(count: rows * c.hidden)
+        scoreRows = Buffer(count: rows * c.hidden)
+        logits = Buffer(count: rows * c.vocab)
+        capacity = rows
+    }
+
+    // MARK: One step for a batch of rows
+
+    /// Advances each row of `state` by its byte: one matrix product per projection per layer for all rows.
+    public func step(_ state: inout RecurrentState, bytes: [UInt8]) {
+        precondition(bytes.count == state.rows)
+        reserve(rows: state.rows)
+        let c = config, R = state.rows, H = c.hidden, GH = c.gateWidth
+        let offsets = Self.offsets(of: state)
+        engine.model.parameters.withUnsafeBufferPointer { pp in
+            let p = pp.baseAddress!
+            engine.inputTable.withUnsafeBufferPointer { table in
+                state.values.withUnsafeMutableBufferPointer { sv in
+                    let s = sv.baseAddress!
+                    for k in 0..<c.layers {
+                        let L = engine.model.layout.layers[k]
+                        let a = gates.pointer
+                        if k == 0 {
+                            for r in 0..<R {
+                                (a + r * GH).update(from: table.baseAddress! + Int(bytes[r]) * GH, count: GH)
+                            }
+                        } else {
+                            let below = UnsafePointer(s + offsets[k - 1].h)
+                            project(rows: R, input: below, width: H, weight: p + L.weightIH, bias: p + L.biasIH, out: a)
+                        }
+                        let h = s + offsets[k].h
+                        project(rows: R, input: h, width: H, weight: p + L.weightHH, bias: p + L.biasHH, out: hiddenProj.pointer)
+                        pointwise(rows: R, a: a, hp: hiddenProj.pointer, hPrev: h, cState: s + offsets[k].c, hOut: h)
+                    }
+                }
+            }
+        }
+    }
+
+    /// out (R, G·H) = input (R, width) · Wᵀ + bias, as GEMV when R is 1.
+    @inline(__always)
+    private func project(
+        rows R: Int, input: UnsafePointer<Float>, width: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+        out: UnsafeMutablePointer<Float>
+    ) {
+        let GH = config.gateWidth
+        for r in 0..<R { (out + r * GH).update(from: bias, count: GH) }
+        if R == 1 {
+            Float.gemv(trans: false, m: GH, n: width, alpha: 1, a: weight, lda: width, x: input, beta: 1, y: out)
+        } else {
+            Float.gemm(
+                transA: false, transB: true, m: R, n: GH, k: width, alpha: 1, a: input, lda: width, b: weight,
+                ldb: width, beta: 1, c: out, ldc: GH)
+        }
+    }
+
+    /// Runs the cell's pointwise part for layer k, updating c in the state and writing h to `hOut`.
+    @inline(__always)
+    private func pointwise(
+        rows R: Int, a: UnsafeMutablePointer<Float>, hp: UnsafeMutablePointer<Float>, hPrev: UnsafeMutablePointer<Float>,
+        cState: UnsafeMutablePointer<Float>, hOut: UnsafeMutablePointer<Float>
+    ) {
+        let H = config.hidden
+        switch config.cell {
+        case .lstm:
+            CellMath.lstmForward(
+                rows: R, hidden: H, a: a, hp: hp, cPrev: cState, cOut: cState, tanhC: tempA.pointer, hOut: hOut)
+        case .gru:
+            CellMath.gruForward(rows: R, hidden: H, a: a, hp: hp, hPrev: hPrev, hn: tempA.pointer, hOut: hOut)
+        case .rnn:
+            CellMath.rnnForward(rows: R, hidden: H, a: a, hp: hp, hOut: hOut)
+        }
+    }
+
+    // MARK: Spans
+
+    /// Advances a single-sequence state through `bytes`, layer by layer in chunks: each layer's input
+    /// projection for a chunk is one GEMM (a table lookup for layer 0) and only the recurrence is sequential.
+    ///
+    /// With `logProbabilities`, also appends log P(byte_i | everything before it) for each byte, which is how
+    /// files are scored with full state carried.
+    public func advance(
+        _ state: inout RecurrentState, through bytes: some Collection<UInt8>, logProbabilities: UnsafeMutablePointer<Float>? = nil
+    ) {
+        precondition(state.rows == 1)
+        let all = Array(bytes)
+        var start = 0
+        while start < all.count {
+            let end = min(start + Self.chunk, all.count)
+            advanceChunk(&state, all[start..<end], logProbabilities: logProbabilities.map { $0 + start })
+            start = end
+        }
+    }
+
+    private func advanceChunk(
+        _ state: inout RecurrentState, _ bytes: ArraySlice<UInt8>, logProbabilities: UnsafeMutablePointer<Float>?
+    ) {
+        let c = config, T = bytes.count, H = c.hidden, GH = c.gateWidth, V = c.vocab
+        let offsets = Self.offsets(of: state)
+        // Scoring needs the top layer's h before each byte: the state's own, then each output but the last.
+        if logProbabilities != nil {
+            let top = state.topHidden()
+            top.withUnsafeBufferPointer { scoreRows.pointer.update(from: $0.baseAddress!, count: H) }
+        }
+        engine.model.parameters.withUnsafeBufferPointer { pp in
+            let p = pp.baseAddress!
+            engine.inputTable.withUnsafeBufferPointer { table in
+                state.values.withUnsafeMutableBufferPointer { sv in
+                    let s = sv.baseAddress!
+                    let out = layerOut.pointer  // (T, H)
+                    for k in 0..<c.layers {
+                        let L = engine.model.layout.layers[k]
+                        let a = gates.pointer  // (T, G·H)
+                        if k == 0 {
+                            for (t, byte) in bytes.enumerated() {
+                                (a + t * GH).update(from: table.baseAddress! + Int(byte) * GH, count: GH)
+                            }
+                        } else {
+                            for t in 0..<T { (a + t * GH).update(from: p + L.biasIH, count: GH) }
+                            Float.gemm(
+                                transA: false, transB: true, m: T, n: GH, k: H, alpha: 1, a: out, lda: H,
+                                b: p + L.weightIH, ldb: H, beta: 1, c: a, ldc: GH)
+                        }
+                        let h = s + offsets[k].h
+                        let hp = hiddenProj.pointer
+                        for t in 0..<T {
+                            hp.update(from: p + L.biasHH, count: GH)
+                            Float.gemv(
+                                trans: false, m: GH, n: H, alpha: 1, a: p + L.weightHH, lda: H, x: h, beta: 1, y: hp)
+                            pointwise(rows: 1, a: a + t * GH, hp: hp, hPrev: h, cState: s + offsets[k].c, hOut: h)
+                            (out + t * H).update(from: h, count: H)
+                        }
+                    }
+                }
+            }
+        }
+        guard let logProbabilities else { return }
+        // Rows: [previous top h, out_0, ..., out_{T-2}] → logits (T, V) in one GEMM.
+        let rowsH = scoreRows  // (T, H)
+        for t in stride(from: T - 1, through: 1, by: -1) {
+            (rowsH.pointer + t * H).update(from: layerOut.pointer + (t - 1) * H, count: H)
+        }
+        let lg = logits.pointer
+        engine.model.parameters.withUnsafeBufferPointer { pp in
+            let p = pp.baseAddress!
+            for t in 0..<T { (lg + t * V).update(from: p + engine.model.layout.headBias, count: V) }
+            Float.gemm(
+                transA: false, transB: true, m: T, n: V, k: H, alpha: 1, a: rowsH.pointer, lda: H,
+                b: p + engine.model.layout.headWeight, ldb: H, beta: 1, c: lg, ldc: V)
+        }
+        Softmax.logSoftmax(lg, into: lg, rows: T, width: V, scratch: scratchV.pointer)
+        for (t, byte) in bytes.enumerated() { logProbabilities[t] = lg[t * V + Int(byte)] }
+    }
+
+    /// Offsets of each layer's h and c blocks (c is h's when the cell has none; it is then unused).
+    private static func offsets(of state: RecurrentState) -> [(h: Int, c: Int)] {
+        (0..<state.config.layers).map { k in
+            (state.offset(layer: k, part: 0), state.offset(layer: k, part: state.config.cell.hasCellState ? 1 : 0))
+        }
+    }
+
+    // MARK: Distributions
+
+    /// Log-probabilities of the next byte for every row: (rows, V), valid until the next call.
+    public func logProbabilities(_ state: RecurrentState) -> UnsafeBufferPointer<Float> {
+        reserve(rows: state.rows)
+        let c = config, R = state.rows, H = c.hidden, V = c.vocab
+        let lg = logits.pointer
+        engine.model.parameters.withUnsafeBufferPointer { pp in
+            let p = pp.baseAddress!
+            state.values.withUnsafeBufferPointer { sv in
+                let top = sv.baseAddress! + state.offset(layer: c.layers - 1, part: 0)
+                for r in 0..<R { (lg + r * V).update(from: p + engine.model.layout.headBias, count: V) }
+                if R == 1 {
+                    Float.gemv(
+                        trans: false, m: V, n: H, alpha: 1, a: p + engine.model.layout.headWeight, lda: H, x: top,
+                        beta: 1, y: lg)
+                } else {
+                    Float.gemm(
+                        transA: false, transB: true, m: R, n: V, k: H, alpha: 1, a: top, lda: H,
+                        b: p + engine.model.layout.headWeight, ldb: H, beta: 1, c: lg, ldc: V)
+                }
+            }
+        }
+        Softmax.logSoftmax(lg, into: lg, rows: R, width: V, scratch: scratchV.pointer)
+        return UnsafeBufferPointer(start: lg, count: R * V)
+    }
+}

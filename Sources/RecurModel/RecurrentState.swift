@@ -1,0 +1,53 @@
+/// The hidden state of `rows` sequences: for each layer, h and (for LSTM) c, each (rows, H).
+///
+/// Layout: block (layer k, part p) starts at `(k·P + p)·rows·H`, with P = 2 for LSTM and 1 otherwise,
+/// so a single sequence (`rows == 1`) is simply [h0, c0, h1, c1, ...]. A value type: copying a state
+/// is how a document keeps checkpoints and how candidates fork.
+public struct RecurrentState: Sendable, Equatable {
+    public let config: ModelConfig
+    public let rows: Int
+    public var values: [Float]
+
+    /// The zero state, as at the start of a text.
+    public init(config: ModelConfig, rows: Int = 1) {
+        self.config = config
+        self.rows = rows
+        values = [Float](repeating: 0, count: rows * config.stateWidth)
+    }
+
+    init(config: ModelConfig, rows: Int, values: [Float]) {
+        precondition(values.count == rows * config.stateWidth)
+        self.config = config
+        self.rows = rows
+        self.values = values
+    }
+
+    var parts: Int { config.cell.hasCellState ? 2 : 1 }
+
+    /// Offset of layer `k`'s h block (part 0) or c block (part 1).
+    @inline(__always)
+    func offset(layer k: Int, part p: Int) -> Int { (k * parts + p) * rows * config.hidden }
+
+    /// `count` copies of row `row`: the start of `count` samples from one primed state.
+    public func replicated(row: Int = 0, count: Int) -> RecurrentState {
+        var out = RecurrentState(config: config, rows: count)
+        let H = config.hidden
+        for block in 0..<(config.layers * parts) {
+            let src = block * rows * H + row * H
+            for r in 0..<count {
+                let dst = block * count * H + r * H
+                for j in 0..<H { out.values[dst + j] = values[src + j] }
+            }
+        }
+        return out
+    }
+
+    /// Row `row` alone, as a single-sequence state.
+    public func row(_ row: Int) -> RecurrentState { replicated(row: row, count: 1) }
+
+    /// The top layer's h of row `row`: what the head reads.
+    public func topHidden(row: Int = 0) -> ArraySlice<Float> {
+        let start = offset(layer: config.layers - 1, part: 0) + row * config.hidden
+        return values[start..<(start + config.hidden)]
+    }
+}

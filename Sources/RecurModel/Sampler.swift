@@ -1,0 +1,192 @@
+import Foundation
+import RecurKernels
+
+/// Where a sampled continuation ends.
+public enum StopRule: String, Sendable, Codable, CaseIterable {
+    /// At the first byte that is not a word byte (see `ByteVocabulary.isWordByte`).
+    case word
+    /// At the first newline.
+    case line
+    /// Only at the length limit.
+    case none
+}
+
+/// How to draw continuations. Temperature 0 means greedy.
+public struct SamplingOptions: Sendable, Codable, Equatable {
+    public var count: Int
+    public var temperature: Float
+    /// Keep only the k most probable bytes; nil or 0 keeps all.
+    public var topK: Int?
+    /// Keep the smallest set of bytes whose probability reaches p; 1 keeps all.
+    public var topP: Float
+    public var maxBytes: Int
+    public var stop: StopRule
+    public var seed: UInt64
+
+    public init(
+        count: Int = 5, temperature: Float = 0.8, topK: Int? = nil, topP: Float = 1, maxBytes: Int = 40,
+        stop: StopRule = .word, seed: UInt64 = 0
+    ) {
+        self.count = count
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.maxBytes = maxBytes
+        self.stop = stop
+        self.seed = seed
+    }
+
+    /// Temperature 0 (or below machine precision): always the most probable byte.
+    public var isGreedy: Bool { temperature <= 1e-6 }
+}
+
+/// One sampled continuation.
+public struct Completion: Sendable, Equatable {
+    public var bytes: [UInt8]
+    /// Natural log of the model's probability (at temperature 1, before any truncation) of these bytes
+    /// and then of the stop: for `.word`, any non-word byte; for `.line`, a newline; at the length limit, nothing.
+    public var logprob: Double
+    /// The state after `bytes`, so that accepting this completion needs no recomputation.
+    public var state: RecurrentState
+
+    /// The text, with invalid UTF-8 repaired (it cannot end in a partial sequence; see `Sampler`).
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+    public var probability: Double { exp(logprob) }
+}
+
+/// Draws n continuations at once: the n rows advance together as one batch, one GEMM per projection per step.
+public enum Sampler {
+    /// Samples from a primed single-sequence `state` and returns the distinct completions, most probable first.
+    /// Empty completions are dropped. A continuation cut at `maxBytes` inside a UTF-8 sequence loses the partial tail.
+    public static func sample(
+        _ predictor: Predictor, from state: RecurrentState, options: SamplingOptions
+    ) -> [Completion] {
+        precondition(state.rows == 1)
+        let n = max(1, options.isGreedy ? 1 : options.count)
+        let V = predictor.config.vocab
+        var rng = SeededGenerator(seed: options.seed)
+        var rows = state.replicated(count: n)
+        var outputs = [[UInt8]](repeating: [], count: n)
+        var logprobs = [Double](repeating: 0, count: n)
+        var finished = [Bool](repeating: false, count: n)
+        var finalStates = [RecurrentState?](repeating: nil, count: n)
+        var next = [UInt8](repeating: 0, count: n)
+        var weights = [Float](repeating: 0, count: V)
+        var order = [Int](repeating: 0, count: V)
+
+        for _ in 0..<max(options.maxBytes, 0) {
+            let logp = predictor.logProbabilities(rows)
+            for r in 0..<n where !finished[r] {
+                let row = UnsafeBufferPointer(rebasing: logp[(r * V)..<((r + 1) * V)])
+                let byte = draw(row, options: options, rng: &rng, weights: &weights, order: &order)
+                if let stopMass = stopProbability(byte: byte, row: row, rule: options.stop) {
+                    logprobs[r] += log(Double(stopMass))
+                    finished[r] = true
+                    finalStates[r] = rows.row(r)
+                    continue
+                }
+                outputs[r].append(byte)
+                logprobs[r] += Double(row[Int(byte)])
+                next[r] = byte
+            }
+            if finished.allSatisfy({ $0 }) { break }
+            predictor.step(&rows, bytes: next)
+        }
+        var results: [Completion] = []
+        for r in 0..<n {
+            var bytes = outputs[r]
+            var finalState = finalStates[r] ?? rows.row(r)
+            var trimmed = false
+            while case let partial = ByteVocabulary.incompleteTailLength(bytes), partial > 0 {
+                bytes.removeLast(partial)
+                trimmed = true
+            }
+            if trimmed {
+                // Dropped a partial sequence: recompute the state for what is kept.
+                finalState = state
+                predictor.advance(&finalState, through: bytes)
+            }
+            guard !bytes.isEmpty else { continue }
+            results.append(Completion(bytes: bytes, logprob: logprobs[r], state: finalState))
+        }
+        results.sort { $0.logprob > $1.logprob }
+        var seen = Set<[UInt8]>()
+        return results.filter { seen.insert($0.bytes).inserted }
+    }
+
+    /// When `byte` ends the continuation under `rule`, the probability of the stop event; otherwise nil.
+    static func stopProbability(byte: UInt8, row: UnsafeBufferPointer<Float>, rule: StopRule) -> Float? {
+        switch rule {
+        case .none:
+            return nil
+        case .line:
+            return byte == 0x0A ? expf(row[0x0A]) : nil
+        case .word:
+            guard !ByteVocabulary.isWordByte(byte) else { return nil }
+            var mass: Float = 0
+            for b in 0..<row.count where !ByteVocabulary.isWordByte(UInt8(b)) { mass += expf(row[b]) }
+            return mass
+        }
+    }
+
+    /// Draws one byte from a row of log-probabilities after temperature, top-k and top-p.
+    static func draw(
+        _ logp: UnsafeBufferPointer<Float>, options: SamplingOptions, rng: inout SeededGenerator,
+        weights: inout [Float], order: inout [Int]
+    ) -> UInt8 {
+        let V = logp.count
+        if options.isGreedy {
+            var best = 0
+            for b in 1..<V where logp[b] > logp[best] { best = b }
+            return UInt8(best)
+        }
+        // Tempered, unnormalised weights relative to the maximum.
+        var maxValue = -Float.infinity
+        for b in 0..<V { maxValue = max(maxValue, logp[b]) }
+        let invT = 1 / options.temperature
+        for b in 0..<V { weights[b] = (logp[b] - maxValue) * invT }
+        weights.withUnsafeMutableBufferPointer { VectorMath.exp($0.baseAddress!, count: V) }
+
+        let k = options.topK ?? 0
+        let truncate = (k > 0 && k < V) || options.topP < 1
+        if !truncate {
+            var total: Float = 0
+            for b in 0..<V { total += weights[b] }
+            var u = rng.nextUnitFloat() * total
+            for b in 0..<V {
+                u -= weights[b]
+                if u < 0 { return UInt8(b) }
+            }
+            return UInt8(lastPositive(weights))
+        }
+        for b in 0..<V { order[b] = b }
+        order.sort { weights[$0] > weights[$1] || (weights[$0] == weights[$1] && $0 < $1) }
+        var keep = (k > 0 && k < V) ? k : V
+        if options.topP < 1 {
+            var total: Float = 0
+            for i in 0..<keep { total += weights[order[i]] }
+            var cumulative: Float = 0
+            for i in 0..<keep {
+                cumulative += weights[order[i]]
+                if cumulative >= options.topP * total {
+                    keep = i + 1
+                    break
+                }
+            }
+        }
+        var total: Float = 0
+        for i in 0..<keep { total += weights[order[i]] }
+        var u = rng.nextUnitFloat() * total
+        for i in 0..<keep {
+            u -= weights[order[i]]
+            if u < 0 { return UInt8(order[i]) }
+        }
+        return UInt8(order[keep - 1])
+    }
+
+    private static func lastPositive(_ w: [Float]) -> Int {
+        for b in stride(from: w.count - 1, through: 0, by: -1) where w[b] > 0 { return b }
+        return 0
+    }
+}
+

@@ -1,0 +1,75 @@
+import RecurKernels
+import Testing
+
+@testable import RecurModel
+
+/// The fast inference paths (table lookup, span priming, batched steps, scoring) agree with the training
+/// forward pass, which the gradient checks and the PyTorch fixtures pin down.
+@Suite struct InferenceTests {
+    static let configs: [ModelConfig] = CellKind.allCases.flatMap { cell in
+        [1, 2].map { ModelConfig(cell: cell, layers: $0, hidden: 12, embedding: 5) }
+    }
+    static let text = Array("The quick brown fox — naïve café 🦊 jumps.\n".utf8)
+
+    static func close(_ a: some Collection<Float>, _ b: some Collection<Float>, tolerance: Float = 2e-5) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= tolerance * max(1, abs($0), abs($1)) }
+    }
+
+    @Test(arguments: configs)
+    func stepByStepMatchesTrainingForward(config: ModelConfig) {
+        let model = LanguageModel<Float>(config: config, seed: 3)
+        let T = Self.text.count - 1
+        let batch = SequenceBatch(
+            batch: 1, steps: T, inputs: Array(Self.text.dropLast()), targets: Array(Self.text.dropFirst()))
+        let ws = TrainingWorkspace<Float>(config: config, batch: 1, steps: T)
+        var rng = SeededGenerator(seed: 0)
+        _ = model.loss(on: batch, workspace: ws, rng: &rng)
+        let predictor = Predictor(engine: InferenceEngine(model: model))
+        var state = RecurrentState(config: config)
+        for t in 0..<T {
+            predictor.step(&state, bytes: [Self.text[t]])
+            let fast = Array(predictor.logProbabilities(state))
+            let reference = model.lastLogProbabilities(ws, batchIndex: 0, step: t)
+            #expect(Self.close(fast, reference), "step \(t)")
+        }
+    }
+
+    @Test(arguments: configs)
+    func spanPrimingMatchesStepsAcrossChunks(config: ModelConfig) {
+        let model = LanguageModel<Float>(config: config, seed: 4)
+        let predictor = Predictor(engine: InferenceEngine(model: model))
+        let long = Array((0..<(Predictor.chunk * 2 + 37)).map { Self.text[$0 % Self.text.count] })
+        var stepped = RecurrentState(config: config)
+        var expectedLogp: [Float] = []
+        for byte in long {
+            expectedLogp.append(predictor.logProbabilities(stepped)[Int(byte)])
+            predictor.step(&stepped, bytes: [byte])
+        }
+        var primed = RecurrentState(config: config)
+        var logp = [Float](repeating: 0, count: long.count)
+        logp.withUnsafeMutableBufferPointer { predictor.advance(&primed, through: long, logProbabilities: $0.baseAddress!) }
+        #expect(Self.close(primed.values, stepped.values, tolerance: 1e-5))
+        #expect(Self.close(logp, expectedLogp, tolerance: 1e-4))
+    }
+
+    @Test(arguments: configs)
+    func batchedStepsMatchSingleRows(config: ModelConfig) {
+        let model = LanguageModel<Float>(config: config, seed: 5)
+        let predictor = Predictor(engine: InferenceEngine(model: model))
+        var start = RecurrentState(config: config)
+        predictor.advance(&start, through: Array("prefix ".utf8))
+        var batch = start.replicated(count: 3)
+        var singles = [start, start, start]
+        let streams: [[UInt8]] = [Array("abc".utf8), Array("xyz".utf8), Array("é!".utf8) + [0]]
+        for t in 0..<3 {
+            predictor.step(&batch, bytes: streams.map { $0[t] })
+            for r in 0..<3 { predictor.step(&singles[r], bytes: [streams[r][t]]) }
+        }
+        let batchLogp = Array(predictor.logProbabilities(batch))
+        for r in 0..<3 {
+            #expect(Self.close(batch.row(r).values, singles[r].values, tolerance: 1e-5))
+            let single = Array(predictor.logProbabilities(singles[r]))
+            #expect(Self.close(batchLogp[(r * 256)..<((r + 1) * 256)], single, tolerance: 1e-4))
+        }
+    }
+}
