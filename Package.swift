@@ -9,7 +9,7 @@ let blasProviders: [SystemPackageProvider] = [.apt(["libopenblas-dev"])]
 
 let package = Package(
     name: "Recur",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "recur", targets: ["recur"])
     ],

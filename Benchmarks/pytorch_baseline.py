@@ -26,6 +26,7 @@ Every metric is the median over --repeats independent measurements:
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -256,7 +257,12 @@ def main(argv=None):
         "threads": torch.get_num_threads(),
         "mkldnn_available": torch.backends.mkldnn.is_available(),
         "mkldnn_enabled": bool(torch.backends.mkldnn.enabled),
+        "loadavg_1m_before": round(os.getloadavg()[0], 2),
     }
+    if info["loadavg_1m_before"] > 0.5:
+        print(f"warning: 1-minute load average is {info['loadavg_1m_before']} before starting; "
+              "other processes will distort these timings (PyTorch's OpenMP threads are "
+              "very sensitive to CPU contention)", file=sys.stderr, flush=True)
     if not args.json:
         print(f"torch {info['torch']}  threads {info['threads']}  "
               f"mkldnn available {info['mkldnn_available']} enabled {info['mkldnn_enabled']}",
@@ -273,6 +279,8 @@ def main(argv=None):
             print(f"  H={hidden} done ({time.perf_counter() - t_start:.1f} s)",
                   file=sys.stderr, flush=True)
 
+    info["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
+    info["seconds"] = round(time.perf_counter() - t_start, 1)
     if args.json:
         print(json.dumps({**info, "results": results}, indent=None))
         return
@@ -286,7 +294,8 @@ def main(argv=None):
         ("train_bytes_per_s", "bytes/s", "train B=32 T=100 Adam + clip"),
     ]
     hs = list(results)
-    print(f"\nmedian of {args.repeats} repeats (2-layer LSTM, E={EMBEDDING})")
+    print(f"\nmedian of {args.repeats} repeats (2-layer LSTM, E={EMBEDDING}), "
+          f"{info['seconds']} s, load average {info['loadavg_1m_before']} -> {info['loadavg_1m_after']}")
     header = f"{'metric':26s} {'unit':8s}" + "".join(f"{'H=' + h:>12s}" for h in hs)
     print(header)
     print("-" * len(header))

@@ -1,6 +1,7 @@
 /// Row-wise softmax and log-softmax, numerically stable (max subtracted first).
 public enum Softmax {
     /// In place over `rows` rows of `width` values each: x = softmax(x / temperature).
+    @inlinable
     public static func softmax<S: KernelScalar>(
         _ x: UnsafeMutablePointer<S>, rows: Int, width: Int, temperature: S = 1
     ) {
@@ -20,6 +21,7 @@ public enum Softmax {
 
     /// Writes log-softmax of each row of `x` into `out` (which may alias `x`) and returns nothing.
     /// `scratch` holds `width` values.
+    @inlinable
     public static func logSoftmax<S: KernelScalar>(
         _ x: UnsafePointer<S>, into out: UnsafeMutablePointer<S>, rows: Int, width: Int,
         scratch: UnsafeMutablePointer<S>

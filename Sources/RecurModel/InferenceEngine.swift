@@ -256,3 +256,23 @@ public final class Predictor {
         return UnsafeBufferPointer(start: lg, count: R * V)
     }
 }
+
+extension Predictor {
+    /// Total negative log-likelihood (nats) of `bytes` read as one stream from the zero state, with the state
+    /// carried through the whole text. Memory stays bounded: the text is scored in chunks.
+    public func negativeLogLikelihood(of bytes: [UInt8]) -> Double {
+        var state = RecurrentState(config: config)
+        var logp = [Float](repeating: 0, count: Self.chunk)
+        var total = 0.0
+        var start = 0
+        while start < bytes.count {
+            let end = min(start + Self.chunk, bytes.count)
+            logp.withUnsafeMutableBufferPointer {
+                advance(&state, through: bytes[start..<end], logProbabilities: $0.baseAddress!)
+            }
+            for i in 0..<(end - start) { total -= Double(logp[i]) }
+            start = end
+        }
+        return total
+    }
+}

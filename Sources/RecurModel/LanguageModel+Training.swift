@@ -88,6 +88,13 @@ extension LanguageModel {
         on batch: SequenceBatch, workspace ws: TrainingWorkspace<S>, gradients: UnsafeMutablePointer<S>? = nil,
         dropout: Double = 0, rng: inout SeededGenerator
     ) -> S {
+        computeLoss(on: batch, workspace: ws, gradients: gradients, dropout: dropout, rng: &rng)
+    }
+
+    func computeLoss(
+        on batch: SequenceBatch, workspace ws: TrainingWorkspace<S>, gradients: UnsafeMutablePointer<S>?,
+        dropout: Double, rng: inout SeededGenerator
+    ) -> S {
         precondition(ws.batch == batch.batch && ws.steps == batch.steps && ws.config == config)
         return parameters.withUnsafeBufferPointer { p in
             let params = p.baseAddress!
@@ -308,5 +315,16 @@ extension LanguageModel {
             let row = x + r * width
             for j in 0..<width { out[j] += row[j] }
         }
+    }
+}
+
+extension LanguageModel where S == Float {
+    /// The production entry point: the same computation, compiled for `Float` inside this module, so callers in
+    /// other modules run specialised code instead of the generic, witness-table version.
+    public func loss(
+        on batch: SequenceBatch, workspace ws: TrainingWorkspace<Float>, gradients: UnsafeMutablePointer<Float>? = nil,
+        dropout: Double = 0, rng: inout SeededGenerator
+    ) -> Float {
+        computeLoss(on: batch, workspace: ws, gradients: gradients, dropout: dropout, rng: &rng)
     }
 }

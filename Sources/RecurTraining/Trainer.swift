@@ -1,0 +1,230 @@
+import Foundation
+import RecurKernels
+import RecurModel
+
+/// How long to train.
+public enum TrainingBudget: Sendable, Codable, Equatable {
+    case steps(Int)
+    case epochs(Double)
+    case minutes(Double)
+}
+
+/// Hyperparameters of a run. Stored in checkpoints, so a resumed run keeps them.
+public struct TrainingOptions: Sendable, Codable, Equatable {
+    public var sequenceLength = 100
+    public var batchSize = 32
+    public var schedule = LearningRateSchedule(peak: 2e-3)
+    public var gradientClip: Float = 1
+    public var dropout: Double = 0
+    public var weightDecay: Float = 0
+    public var seed: UInt64 = 0
+    public var budget: TrainingBudget = .steps(1000)
+    /// Steps between validation passes (and checkpoints).
+    public var validationInterval = 200
+    /// At most this many validation windows are scored per pass.
+    public var validationWindows = 256
+    public var threads = 2
+
+    public init() {}
+}
+
+/// One report from the training loop.
+public struct TrainingProgress: Sendable {
+    public var step: Int
+    /// Known for step and epoch budgets; estimated from the pace for a time budget.
+    public var totalSteps: Int
+    public var elapsed: Double
+    public var bytesPerSecond: Double
+    public var trainLoss: Double
+    public var validationLoss: Double?
+    public var learningRate: Float
+    public var isValidation: Bool
+    public var etaSeconds: Double? {
+        guard step > 0, totalSteps > step else { return nil }
+        return elapsed / Double(step) * Double(totalSteps - step)
+    }
+}
+
+/// A point on a loss curve.
+public struct LossPoint: Sendable, Codable, Equatable {
+    public var step: Int
+    public var loss: Double
+}
+
+/// Everything a resumed run needs besides the weights and Adam's moments.
+struct TrainerState: Codable, Equatable {
+    var step: Int
+    var rng: SeededGenerator
+    var elapsed: Double
+    var options: TrainingOptions
+    var config: ModelConfig
+    var trainHistory: [LossPoint]
+    var validationHistory: [LossPoint]
+}
+
+/// Truncated BPTT over random windows with Adam, clipping, a schedule and periodic validation.
+/// Deterministic for a given seed, and a checkpointed run resumes bit for bit.
+public final class Trainer {
+    public private(set) var model: LanguageModel<Float>
+    public let corpus: Corpus
+    public let options: TrainingOptions
+    var optimizer: Adam
+    var state: TrainerState
+    private let sampler: BatchSampler
+    private let validation: [SequenceBatch]
+
+    public var step: Int { state.step }
+    public var trainHistory: [LossPoint] { state.trainHistory }
+    public var validationHistory: [LossPoint] { state.validationHistory }
+
+    public init(model: LanguageModel<Float>, corpus: Corpus, options: TrainingOptions) throws {
+        self.model = model
+        self.corpus = corpus
+        self.options = options
+        optimizer = Adam(parameterCount: model.parameters.count)
+        optimizer.weightDecay = options.weightDecay
+        state = TrainerState(
+            step: 0, rng: SeededGenerator(seed: options.seed), elapsed: 0, options: options, config: model.config,
+            trainHistory: [], validationHistory: [])
+        sampler = try BatchSampler(
+            documents: corpus.documents.map(\.train), batch: options.batchSize, steps: options.sequenceLength)
+        validation = BatchSampler.validationBatches(
+            documents: corpus.documents.map(\.validation), batch: options.batchSize, steps: options.sequenceLength,
+            limit: options.validationWindows)
+    }
+
+    /// Continues a run from a checkpoint written by `writeCheckpoint`. The corpus must be the same text.
+    public convenience init(resumingFrom url: URL, corpus: Corpus, budget: TrainingBudget? = nil) throws {
+        let checkpoint = try Checkpoint.read(from: url)
+        var options = checkpoint.state.options
+        if let budget { options.budget = budget }
+        try self.init(model: checkpoint.model, corpus: corpus, options: options)
+        optimizer = checkpoint.optimizer
+        state = checkpoint.state
+        state.options = options
+    }
+
+    /// Steps in one pass over the training bytes.
+    public var stepsPerEpoch: Int {
+        max(1, corpus.trainBytes / (options.batchSize * options.sequenceLength))
+    }
+
+    /// The step budget, or for a time budget an estimate from the pace so far.
+    func totalSteps(elapsed: Double) -> Int {
+        switch options.budget {
+        case .steps(let n): return n
+        case .epochs(let e): return max(1, Int((e * Double(stepsPerEpoch)).rounded()))
+        case .minutes(let m):
+            guard state.step > 0, elapsed > 0 else { return max(state.step + 1, 1) }
+            return max(state.step + 1, Int(Double(state.step) / elapsed * m * 60))
+        }
+    }
+
+    private func progressFraction(elapsed: Double) -> Double {
+        switch options.budget {
+        case .minutes(let m): return elapsed / (m * 60)
+        default: return Double(state.step) / Double(totalSteps(elapsed: elapsed))
+        }
+    }
+
+    private func finished(elapsed: Double) -> Bool {
+        switch options.budget {
+        case .minutes(let m): return elapsed >= m * 60
+        default: return state.step >= totalSteps(elapsed: elapsed)
+        }
+    }
+
+    /// Mean cross-entropy (nats per byte) over the validation windows, from a zero state per window.
+    public func validationLoss() -> Double? {
+        guard !validation.isEmpty else { return nil }
+        var total = 0.0, count = 0
+        var rng = SeededGenerator(seed: 0)
+        for batch in validation {
+            let ws = TrainingWorkspace<Float>(config: model.config, batch: batch.batch, steps: batch.steps)
+            let loss = model.loss(on: batch, workspace: ws, rng: &rng)
+            total += Double(loss) * Double(batch.batch * batch.steps)
+            count += batch.batch * batch.steps
+        }
+        return total / Double(count)
+    }
+
+    /// Trains until the budget is spent or `shouldStop` returns true (checked between minibatches).
+    /// `checkpoint` is called after every validation pass and at the end.
+    public func run(
+        shouldStop: () -> Bool = { false }, checkpoint: ((Trainer) throws -> Void)? = nil,
+        progress: (TrainingProgress) -> Void = { _ in }
+    ) throws {
+        BLASThreads.set(options.threads)
+        let ws = TrainingWorkspace<Float>(
+            config: model.config, batch: options.batchSize, steps: options.sequenceLength)
+        var gradients = [Float](repeating: 0, count: model.parameters.count)
+        let started = Date()
+        let elapsedBefore = state.elapsed
+        var smoothed: Double? = state.trainHistory.last?.loss
+        var lastReport = Date.distantPast
+        let bytesPerStep = Double(options.batchSize * options.sequenceLength)
+        let stepsBefore = state.step
+        while !finished(elapsed: elapsedBefore + Date().timeIntervalSince(started)) && !shouldStop() {
+            let batch = sampler.next(rng: &state.rng)
+            for i in gradients.indices { gradients[i] = 0 }
+            let loss = gradients.withUnsafeMutableBufferPointer { g in
+                model.loss(on: batch, workspace: ws, gradients: g.baseAddress!, dropout: options.dropout, rng: &state.rng)
+            }
+            clipGradientNorm(&gradients, maxNorm: options.gradientClip)
+            let elapsed = elapsedBefore + Date().timeIntervalSince(started)
+            let lr = options.schedule.rate(step: state.step, progress: progressFraction(elapsed: elapsed))
+            optimizer.update(parameters: &model.parameters, gradients: gradients, learningRate: lr)
+            state.step += 1
+            smoothed = smoothed.map { 0.95 * $0 + 0.05 * Double(loss) } ?? Double(loss)
+            if state.step % 10 == 0 || state.step == 1 {
+                state.trainHistory.append(LossPoint(step: state.step, loss: smoothed!))
+            }
+            let now = Date()
+            let since = now.timeIntervalSince(started)
+            let pace = Double(state.step - stepsBefore) * bytesPerStep / max(since, 1e-9)
+            var report = TrainingProgress(
+                step: state.step, totalSteps: totalSteps(elapsed: elapsedBefore + since), elapsed: elapsedBefore + since,
+                bytesPerSecond: pace, trainLoss: smoothed!, validationLoss: state.validationHistory.last?.loss,
+                learningRate: lr, isValidation: false)
+            let done = finished(elapsed: elapsedBefore + since)
+            if state.step % options.validationInterval == 0 || done {
+                if let v = validationLoss() {
+                    state.validationHistory.append(LossPoint(step: state.step, loss: v))
+                    report.validationLoss = v
+                }
+                report.isValidation = true
+                state.elapsed = elapsedBefore + Date().timeIntervalSince(started)
+                try checkpoint?(self)
+                progress(report)
+                lastReport = now
+            } else if now.timeIntervalSince(lastReport) >= 0.25 {
+                progress(report)
+                lastReport = now
+            }
+        }
+        state.elapsed = elapsedBefore + Date().timeIntervalSince(started)
+        if state.validationHistory.last?.step != state.step, let v = validationLoss() {
+            state.validationHistory.append(LossPoint(step: state.step, loss: v))
+        }
+        try checkpoint?(self)
+    }
+
+    /// Writes weights, optimizer moments and loop state, atomically.
+    public func writeCheckpoint(to url: URL) throws {
+        try Checkpoint(model: model, optimizer: optimizer, state: state).write(to: url)
+    }
+
+    /// The trained model with its training facts in metadata.
+    public func trainedModel(extraMetadata: [String: String] = [:]) -> LanguageModel<Float> {
+        var m = model
+        m.metadata["train_steps"] = String(state.step)
+        m.metadata["train_seconds"] = String(format: "%.1f", state.elapsed)
+        if let t = state.trainHistory.last { m.metadata["train_loss"] = String(format: "%.4f", t.loss) }
+        if let v = state.validationHistory.last { m.metadata["val_loss"] = String(format: "%.4f", v.loss) }
+        m.metadata["seq_len"] = String(options.sequenceLength)
+        m.metadata["batch"] = String(options.batchSize)
+        m.metadata["seed"] = String(options.seed)
+        m.metadata.merge(extraMetadata) { $1 }
+        return m
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import RecurModel
+
+extension Recur {
+    struct Complete: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print sampled completions of a prefix, most probable first.",
+            discussion: "The prefix is TEXT, or standard input when TEXT is absent. Duplicates are merged.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var model: ModelOptions
+
+        @Option(name: .customLong("n"), help: "How many samples to draw (distinct ones are printed).")
+        var count: Int = 5
+
+        @Option(name: .customLong("max-chars"), help: "Longest completion, in bytes.")
+        var maxChars: Int = 40
+
+        @Option(help: "Where a completion stops: word, line or none.")
+        var stop: StopRule = .word
+
+        @OptionGroup var sampling: SamplingArguments
+
+        @Flag(help: "Print JSON: {\"completions\":[{\"text\",\"logprob\",\"probability\"}]}.")
+        var json = false
+
+        @Argument(help: "The prefix to complete.")
+        var text: String?
+
+        func validate() throws {
+            guard (1...1000).contains(count) else { throw ValidationError("--n must be between 1 and 1000") }
+            guard (1...100_000).contains(maxChars) else { throw ValidationError("--max-chars must be between 1 and 100000") }
+        }
+
+        func run() throws {
+            global.bootstrap()
+            let prefix: [UInt8]
+            if let text {
+                prefix = Array(text.utf8)
+            } else {
+                prefix = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+            }
+            let predictor = Predictor(engine: InferenceEngine(model: try model.load()))
+            var state = RecurrentState(config: predictor.config)
+            predictor.advance(&state, through: prefix)
+            let completions = Sampler.sample(
+                predictor, from: state, options: sampling.options(count: count, maxBytes: maxChars, stop: stop))
+            if json {
+                struct Item: Encodable {
+                    var text: String
+                    var logprob: Double
+                    var probability: Double
+                }
+                struct Output: Encodable { var completions: [Item] }
+                let output = Output(
+                    completions: completions.map { Item(text: $0.text, logprob: $0.logprob, probability: $0.probability) })
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                writeOut(String(decoding: try encoder.encode(output), as: UTF8.self) + "\n")
+            } else {
+                for c in completions {
+                    writeOut(String(format: "%7.4f  ", c.probability) + c.text.debugDescriptionWithoutQuotes + "\n")
+                }
+            }
+        }
+    }
+}
+
+extension String {
+    /// Escapes newlines and tabs so that each completion stays on one line.
+    var debugDescriptionWithoutQuotes: String {
+        replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+            .replacingOccurrences(of: "\t", with: "\\t").replacingOccurrences(of: "\r", with: "\\r")
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import RecurModel
+
+/// Which model a command runs on.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("A model file (.safetensors, PyTorch layout).", valueName: "path"))
+    var model: String
+
+    func validate() throws {
+        guard FileManager.default.fileExists(atPath: model) else {
+            throw ValidationError("no model file at '\(model)'")
+        }
+    }
+
+    func load() throws -> LanguageModel<Float> {
+        do {
+            return try LanguageModel<Float>(contentsOf: URL(fileURLWithPath: model))
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+/// Sampling options shared by `generate` and `complete`.
+struct SamplingArguments: ParsableArguments {
+    @Option(help: "Sampling temperature: below 1 is safer, above 1 more varied. 0 is greedy.")
+    var temperature: Float = 0.8
+
+    @Option(name: .customLong("top-k"), help: "Sample only among the k most probable bytes (0: all).")
+    var topK: Int = 0
+
+    @Option(name: .customLong("top-p"), help: "Sample only from the smallest set of bytes whose probability reaches p.")
+    var topP: Float = 1
+
+    @Option(help: "Random seed; the same seed gives the same output.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be 0 or more") }
+        guard topK >= 0 else { throw ValidationError("--top-k must be 0 (off) or a positive count") }
+        guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
+    }
+
+    func options(count: Int, maxBytes: Int, stop: StopRule, greedy: Bool = false) -> SamplingOptions {
+        SamplingOptions(
+            count: count, temperature: greedy ? 0 : temperature, topK: topK == 0 ? nil : topK, topP: topP,
+            maxBytes: maxBytes, stop: stop, seed: seed)
+    }
+}
+
+extension StopRule: ExpressibleByArgument {}
+extension CellKind: ExpressibleByArgument {}
+
+
+/// Writes to the real stdout without buffering surprises.
+func writeOut(_ text: String) {
+    FileHandle.standardOutput.write(Data(text.utf8))
+}
