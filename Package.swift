@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "RecurKernelsTests", dependencies: ["RecurKernels"]),
         .testTarget(
             name: "RecurModelTests", dependencies: ["RecurModel", "RecurKernels"],
-            resources: [.copy("Fixtures")]),
+            exclude: ["Fixtures"]),
         .testTarget(name: "RecurTrainingTests", dependencies: ["RecurTraining", "RecurModel"]),
         .testTarget(name: "RecurCLITests", dependencies: []),
     ],

@@ -233,6 +233,13 @@ public final class Predictor {
 
     /// Log-probabilities of the next byte for every row: (rows, V), valid until the next call.
     public func logProbabilities(_ state: RecurrentState) -> UnsafeBufferPointer<Float> {
+        let lg = UnsafeMutablePointer(mutating: logits(state).baseAddress!)
+        Softmax.logSoftmax(lg, into: lg, rows: state.rows, width: config.vocab, scratch: scratchV.pointer)
+        return UnsafeBufferPointer(start: lg, count: state.rows * config.vocab)
+    }
+
+    /// The head's raw outputs for every row: (rows, V), valid until the next call.
+    public func logits(_ state: RecurrentState) -> UnsafeBufferPointer<Float> {
         reserve(rows: state.rows)
         let c = config, R = state.rows, H = c.hidden, V = c.vocab
         let lg = logits.pointer
@@ -252,7 +259,6 @@ public final class Predictor {
                 }
             }
         }
-        Softmax.logSoftmax(lg, into: lg, rows: R, width: V, scratch: scratchV.pointer)
         return UnsafeBufferPointer(start: lg, count: R * V)
     }
 }

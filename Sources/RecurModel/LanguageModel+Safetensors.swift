@@ -20,7 +20,7 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
         case .missingTensor(let name):
             "the model file has no tensor '\(name)'; it must hold embedding.weight, rnn.* for every layer, head.weight and head.bias"
         case .wrongShape(let name, let expected, let found):
-            "tensor '\(name)' has shape \(found) but the architecture needs \(expected); the file and its metadata disagree"
+            "tensor '\(name)' has shape \(found) but the architecture needs \(expected): the file is corrupt or was not saved from a Recur-compatible model"
         case .nonFinite(let name):
             "tensor '\(name)' contains NaN or infinite values; the model diverged or the file is corrupt: retrain or restore it"
         case .architecture(let reason):
@@ -89,7 +89,9 @@ extension LanguageModel where S == Float {
         }
         var layers = 0
         while file.tensors["rnn.weight_ih_l\(layers)"] != nil { layers += 1 }
-        let hidden = hh0[1]
+        // H from the head when present (so a malformed recurrent matrix is reported as a wrong shape).
+        let head = file.tensors["head.weight"]?.shape
+        let hidden = head.flatMap { $0.count == 2 && $0[1] > 0 ? $0[1] : nil } ?? hh0[1]
         guard hh0[0] % hidden == 0 else { throw .architecture("rnn.weight_hh_l0 rows \(hh0[0]) are not a multiple of H \(hidden)") }
         let inferredCell: CellKind
         switch hh0[0] / hidden {

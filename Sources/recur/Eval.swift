@@ -50,7 +50,7 @@ extension Recur {
             for path in files {
                 let data: Data
                 do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-                    throw ValidationError("cannot read \(path): \(error.localizedDescription)")
+                    throw CommandFailure("cannot read \(path): \(error.localizedDescription)")
                 }
                 let bytes = [UInt8](data)
                 let characters = String(decoding: bytes, as: UTF8.self).unicodeScalars.count

@@ -17,7 +17,7 @@ struct ModelOptions: ParsableArguments {
         do {
             return try LanguageModel<Float>(contentsOf: URL(fileURLWithPath: model))
         } catch {
-            throw ValidationError(error.description)
+            throw CommandFailure(error.description)
         }
     }
 }
@@ -56,4 +56,10 @@ extension CellKind: ExpressibleByArgument {}
 /// Writes to the real stdout without buffering surprises.
 func writeOut(_ text: String) {
     FileHandle.standardOutput.write(Data(text.utf8))
+}
+
+/// A failure while running a command (as opposed to bad arguments): printed as "Error: ..." without the usage text.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

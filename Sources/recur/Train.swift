@@ -112,7 +112,7 @@ extension Recur {
                 data = try Corpus(
                     files: corpus.map { URL(fileURLWithPath: $0) }, validationFraction: valFraction,
                     stripSeparators: stripSeparators)
-            } catch { throw ValidationError(error.description) }
+            } catch { throw CommandFailure(error.description) }
 
             let trainer: Trainer
             if resume {
