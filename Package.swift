@@ -44,7 +44,7 @@ let package = Package(
             name: "RecurModelTests", dependencies: ["RecurModel", "RecurKernels"],
             exclude: ["Fixtures"]),
         .testTarget(name: "RecurTrainingTests", dependencies: ["RecurTraining", "RecurModel"]),
-        .testTarget(name: "RecurCLITests", dependencies: []),
+        .testTarget(name: "RecurCLITests", dependencies: ["recur"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,170 @@
+import Foundation
+import Testing
+
+/// Runs the built `recur` binary as a user would, over pipes.
+struct CLI {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// The `recur` built beside this test bundle.
+    static let binary: URL = {
+        if let override = ProcessInfo.processInfo.environment["RECUR_BIN"] { return URL(fileURLWithPath: override) }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("recur")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/recur")
+    }()
+
+    @discardableResult
+    static func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        // Read both pipes concurrently so that neither can fill up and block the child.
+        nonisolated(unsafe) var errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("recur-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+@Suite(.serialized) struct CLITests {
+    @Test func helpListsEveryCommandAndOption() throws {
+        let root = try CLI.run(["--help"])
+        #expect(root.status == 0)
+        for command in ["train", "generate", "complete", "eval"] { #expect(root.stdout.contains(command)) }
+        let train = try CLI.run(["train", "--help"])
+        for option in [
+            "--corpus", "--cell", "--layers", "--hidden", "--embedding", "--seq-len", "--batch", "--steps", "--epochs",
+            "--minutes", "--lr", "--val-fraction", "--dropout", "--seed", "--out", "--resume", "--plot",
+        ] {
+            #expect(train.stdout.contains(option), "train --help lacks \(option)")
+        }
+        let complete = try CLI.run(["complete", "--help"])
+        for option in ["--n", "--temperature", "--top-k", "--top-p", "--max-chars", "--stop", "--seed", "--json"] {
+            #expect(complete.stdout.contains(option), "complete --help lacks \(option)")
+        }
+        let generate = try CLI.run(["generate", "--help"])
+        for option in ["--prompt", "--length", "--temperature", "--greedy", "--top-k", "--top-p", "--seed"] {
+            #expect(generate.stdout.contains(option), "generate --help lacks \(option)")
+        }
+    }
+
+    @Test func trainResumeGenerateCompleteAndEval() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let corpus = dir.appendingPathComponent("corpus.txt")
+        let text = String(repeating: "hello world, hello recur. the cat sat on the mat.\n", count: 80)
+        try text.write(to: corpus, atomically: true, encoding: .utf8)
+        let model = dir.appendingPathComponent("m.safetensors").path
+        let plot = dir.appendingPathComponent("loss.svg").path
+        let common = [
+            "train", "--corpus", corpus.path, "--layers", "1", "--hidden", "24", "--embedding", "8", "--seq-len", "20",
+            "--batch", "8", "--lr", "1e-2", "--warmup", "5", "--val-every", "20", "--threads", "1", "--out", model,
+        ]
+        let trained = try CLI.run(common + ["--steps", "60", "--plot", plot])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        #expect(trained.stdout.isEmpty, "progress belongs on stderr")
+        #expect(trained.stderr.contains("step 60/60"))
+        #expect(FileManager.default.fileExists(atPath: model))
+        #expect(FileManager.default.fileExists(atPath: model + ".checkpoint"))
+        #expect(try String(contentsOfFile: plot, encoding: .utf8).contains("<polyline"))
+
+        let resumed = try CLI.run(common + ["--steps", "80", "--resume"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("resuming at step 60"))
+        #expect(resumed.stderr.contains("step 80/80"))
+
+        let generated = try CLI.run(["generate", "--model", model, "--prompt", "hello", "--length", "50", "--seed", "1"])
+        #expect(generated.status == 0)
+        #expect(generated.stdout.hasPrefix("hello"))
+        #expect(generated.stdout.utf8.count >= 50)
+        let again = try CLI.run(["generate", "--model", model, "--prompt", "hello", "--length", "50", "--seed", "1"])
+        #expect(again.stdout == generated.stdout, "same seed, same text")
+
+        let completed = try CLI.run(["complete", "--model", model, "--json", "--n", "8", "--temperature", "1", "the c"])
+        #expect(completed.status == 0)
+        struct Output: Decodable {
+            struct Item: Decodable {
+                var text: String
+                var logprob: Double
+                var probability: Double
+            }
+            var completions: [Item]
+        }
+        let parsed = try JSONDecoder().decode(Output.self, from: Data(completed.stdout.utf8))
+        #expect(!parsed.completions.isEmpty)
+        #expect(Set(parsed.completions.map(\.text)).count == parsed.completions.count)
+        #expect(zip(parsed.completions, parsed.completions.dropFirst()).allSatisfy { $0.logprob >= $1.logprob })
+        for item in parsed.completions { #expect(abs(exp(item.logprob) - item.probability) < 1e-9) }
+
+        let fromStdin = try CLI.run(["complete", "--model", model, "--n", "3"], stdin: "hello wor")
+        #expect(fromStdin.status == 0)
+        #expect(!fromStdin.stdout.isEmpty)
+
+        let evaluated = try CLI.run(["eval", "--model", model, "--json", corpus.path])
+        #expect(evaluated.status == 0)
+        struct Score: Decodable {
+            var bytes: Int
+            var characters: Int
+            var nats_per_byte: Double
+            var nats_per_char: Double
+            var bits_per_char: Double
+        }
+        struct Eval: Decodable {
+            var files: [Score]
+            var total: Score
+        }
+        let scores = try JSONDecoder().decode(Eval.self, from: Data(evaluated.stdout.utf8))
+        #expect(scores.files.count == 1)
+        #expect(scores.total.bytes == text.utf8.count && scores.total.characters == text.unicodeScalars.count)
+        #expect(scores.total.nats_per_byte < 3, "a trained model beats uniform (5.55)")
+        #expect(abs(scores.total.bits_per_char - scores.total.nats_per_char / log(2)) < 1e-9)
+    }
+
+    @Test func badInputsGiveClearErrors() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let garbage = dir.appendingPathComponent("garbage.safetensors")
+        try Data("not a model at all".utf8).write(to: garbage)
+        let bad = try CLI.run(["complete", "--model", garbage.path, "x"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("not a valid safetensors model"))
+        #expect(bad.stdout.isEmpty)
+        let missing = try CLI.run(["eval", "--model", dir.appendingPathComponent("none").path, "x"])
+        #expect(missing.status != 0 && missing.stderr.contains("no model file"))
+        let topP = try CLI.run(["complete", "--model", garbage.path, "--top-p", "2", "x"])
+        #expect(topP.status != 0 && topP.stderr.contains("--top-p"))
+        let budgets = try CLI.run(["train", "--corpus", garbage.path, "--steps", "5", "--minutes", "1", "--out", "x"])
+        #expect(budgets.status != 0 && budgets.stderr.contains("at most one of"))
+    }
+}
