@@ -11,7 +11,8 @@ let package = Package(
     name: "Recur",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "recur", targets: ["recur"])
+        .executable(name: "recur", targets: ["recur"]),
+        .executable(name: "recur-bench", targets: ["RecurBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -39,6 +40,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // `make bench`: Recur's side of the comparison with PyTorch.
+        .executableTarget(
+            name: "RecurBench", dependencies: ["RecurModel", "RecurTraining", "RecurKernels"],
+            path: "Benchmarks/RecurBench"),
         .testTarget(name: "RecurKernelsTests", dependencies: ["RecurKernels"]),
         .testTarget(
             name: "RecurModelTests", dependencies: ["RecurModel", "RecurKernels"],

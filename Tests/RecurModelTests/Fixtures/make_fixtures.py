@@ -95,6 +95,29 @@ def model_metadata(cell, layers):
     }
 
 
+def save_deterministic(tensors, path, metadata=None):
+    """save_file, then sort the __metadata__ keys in the header.
+
+    safetensors writes metadata in hash-map order, which varies run to run; sorting
+    keeps regenerated files byte-identical. The header length is unchanged (same
+    characters, reordered), so data offsets stay valid.
+    """
+    save_file(tensors, path, metadata=metadata)
+    with open(path, "rb") as f:
+        blob = f.read()
+    (n,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8:8 + n].decode("utf-8"))
+    if "__metadata__" not in header:
+        return
+    header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
+    # Keep the tensor entries in the order safetensors wrote them, metadata first.
+    hjson = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    assert len(hjson) <= n, (len(hjson), n)
+    hjson += b" " * (n - len(hjson))
+    with open(path, "wb") as f:
+        f.write(blob[:8] + hjson + blob[8 + n:])
+
+
 def contiguous_state_dict(model):
     return {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
 
@@ -124,7 +147,7 @@ def make_config(cell, layers):
     if layers == 1:
         save_file(original, model_path)  # no metadata at all
     else:
-        save_file(original, model_path, metadata=model_metadata(cell, layers))
+        save_deterministic(original, model_path, metadata=model_metadata(cell, layers))
 
     expected = {
         "inputs": inputs.to(torch.float32),
@@ -150,7 +173,7 @@ def make_config(cell, layers):
         "torch": torch.__version__,
     }
     expected_path = os.path.join(HERE, f"{name}.expected.safetensors")
-    save_file(expected, expected_path, metadata=meta)
+    save_deterministic(expected, expected_path, metadata=meta)
     return name, loss.item()
 
 

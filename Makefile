@@ -1,0 +1,68 @@
+# Recur: build, run, test and benchmark. `make run` and `make test` are the two commands the README promises.
+SWIFT   ?= swift
+PREFIX  ?= /usr/local
+PYTHON  ?= python3
+DEMO    := .build/demo
+BENCH   := .build/bench
+
+.PHONY: all deps build run test bench install clean help
+
+all: build
+
+help:
+	@echo "make run     build in release mode and run the demo (train briefly, generate, complete)"
+	@echo "make test    run the whole test suite"
+	@echo "make bench   compare Recur with PyTorch on the same shapes (writes Benchmarks/results.md)"
+	@echo "make install PREFIX=~/.local"
+
+# System libraries: OpenBLAS (the BLAS) and SQLite (the store), installed with apt-get when missing.
+deps:
+	@if command -v dpkg >/dev/null 2>&1; then \
+	  missing=""; \
+	  for p in libopenblas-dev libsqlite3-dev; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	      echo "installing$$missing"; \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    else \
+	      echo "Recur needs:$$missing (sudo apt-get install$$missing)"; exit 1; \
+	    fi; \
+	  fi; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release
+
+# The demo: train a small model on Recur's own source code for 20 seconds, then generate and complete with it.
+run: build
+	@mkdir -p $(DEMO)
+	@cat README.md Sources/*/*.swift > $(DEMO)/corpus.txt
+	.build/release/recur train --corpus $(DEMO)/corpus.txt --layers 1 --hidden 128 --embedding 32 \
+	  --seq-len 64 --batch 16 --lr 5e-3 --warmup 20 --minutes 0.33 --val-every 100 \
+	  --out $(DEMO)/demo.safetensors --plot $(DEMO)/loss.svg
+	@echo "--- generate (temperature 0.7) ---"
+	.build/release/recur generate --model $(DEMO)/demo.safetensors --prompt "public func " --length 300 --temperature 0.7 --seed 1
+	@echo "--- complete ---"
+	.build/release/recur complete --model $(DEMO)/demo.safetensors --n 8 --temperature 0.8 "let predictor = Pre"
+	.build/release/recur eval --model $(DEMO)/demo.safetensors README.md
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+# PyTorch is only a benchmark baseline: it is installed here, never for the tests.
+bench: build
+	@mkdir -p $(BENCH)
+	@$(PYTHON) -c "import torch" 2>/dev/null || $(PYTHON) -m pip install -q "torch==2.13.0+cpu" || \
+	  $(PYTHON) -m pip install -q torch
+	$(SWIFT) build -c release --product recur-bench
+	.build/release/recur-bench --json > $(BENCH)/recur.json
+	$(PYTHON) Benchmarks/pytorch_baseline.py --hidden 256 512 --json > $(BENCH)/pytorch.json
+	$(PYTHON) Benchmarks/compare.py $(BENCH)/recur.json $(BENCH)/pytorch.json | tee Benchmarks/results.md
+
+install: build
+	install -d $(PREFIX)/bin
+	install -m 755 .build/release/recur $(PREFIX)/bin/recur
+
+clean:
+	rm -rf .build
