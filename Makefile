@@ -5,7 +5,7 @@ PYTHON  ?= python3
 DEMO    := .build/demo
 BENCH   := .build/bench
 
-.PHONY: all deps build run test bench install clean help
+.PHONY: all deps build run test bench install clean help lint
 
 all: build
 
@@ -66,3 +66,7 @@ install: build
 
 clean:
 	rm -rf .build
+
+# Formatting is checked in CI against the committed .swift-format.
+lint:
+	$(SWIFT) format lint --strict -r Sources Tests Benchmarks Package.swift

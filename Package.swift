@@ -2,9 +2,9 @@
 import PackageDescription
 
 #if os(macOS)
-let blasProviders: [SystemPackageProvider] = []
+    let blasProviders: [SystemPackageProvider] = []
 #else
-let blasProviders: [SystemPackageProvider] = [.apt(["libopenblas-dev"])]
+    let blasProviders: [SystemPackageProvider] = [.apt(["libopenblas-dev"])]
 #endif
 
 let package = Package(

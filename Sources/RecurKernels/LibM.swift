@@ -1,9 +1,11 @@
+import CBLAS
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 // Unambiguous names for the C math library, since `KernelScalar` declares members of the same names.
@@ -13,6 +15,5 @@ import Musl
 @inline(__always) func libmLogf(_ x: Float) -> Float { logf(x) }
 @inline(__always) func libmExpf(_ x: Float) -> Float { expf(x) }
 
-import CBLAS
 @inline(__always) func recurSetBLASThreads(_ n: Int) { recur_blas_set_threads(Int32(n)) }
 @inline(__always) func recurGetBLASThreads() -> Int { Int(recur_blas_get_threads()) }

@@ -99,7 +99,9 @@ public final class Predictor {
                             project(rows: R, input: below, width: H, weight: p + L.weightIH, bias: p + L.biasIH, out: a)
                         }
                         let h = s + offsets[k].h
-                        project(rows: R, input: h, width: H, weight: p + L.weightHH, bias: p + L.biasHH, out: hiddenProj.pointer)
+                        project(
+                            rows: R, input: h, width: H, weight: p + L.weightHH, bias: p + L.biasHH,
+                            out: hiddenProj.pointer)
                         pointwise(rows: R, a: a, hp: hiddenProj.pointer, hPrev: h, cState: s + offsets[k].c, hOut: h)
                     }
                 }
@@ -127,7 +129,8 @@ public final class Predictor {
     /// Runs the cell's pointwise part for layer k, updating c in the state and writing h to `hOut`.
     @inline(__always)
     private func pointwise(
-        rows R: Int, a: UnsafeMutablePointer<Float>, hp: UnsafeMutablePointer<Float>, hPrev: UnsafeMutablePointer<Float>,
+        rows R: Int, a: UnsafeMutablePointer<Float>, hp: UnsafeMutablePointer<Float>,
+        hPrev: UnsafeMutablePointer<Float>,
         cState: UnsafeMutablePointer<Float>, hOut: UnsafeMutablePointer<Float>
     ) {
         let H = config.hidden
@@ -150,7 +153,8 @@ public final class Predictor {
     /// With `logProbabilities`, also appends log P(byte_i | everything before it) for each byte, which is how
     /// files are scored with full state carried.
     public func advance(
-        _ state: inout RecurrentState, through bytes: some Collection<UInt8>, logProbabilities: UnsafeMutablePointer<Float>? = nil
+        _ state: inout RecurrentState, through bytes: some Collection<UInt8>,
+        logProbabilities: UnsafeMutablePointer<Float>? = nil
     ) {
         precondition(state.rows == 1)
         let all = Array(bytes)

@@ -33,7 +33,9 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
 
 extension LanguageModel where S == Float {
     /// Metadata keys that describe the architecture; everything else in `__metadata__` is kept as `metadata`.
-    static var architectureKeys: Set<String> { ["format", "version", "cell", "layers", "hidden", "embedding", "vocab"] }
+    static var architectureKeys: Set<String> {
+        ["format", "version", "cell", "layers", "hidden", "embedding", "vocab"]
+    }
 
     /// Loads a model from safetensors bytes in PyTorch layout. Without `__metadata__`, the architecture is inferred
     /// from the shapes (an `nn.RNN` is assumed to use tanh).
@@ -92,7 +94,9 @@ extension LanguageModel where S == Float {
         // H from the head when present (so a malformed recurrent matrix is reported as a wrong shape).
         let head = file.tensors["head.weight"]?.shape
         let hidden = head.flatMap { $0.count == 2 && $0[1] > 0 ? $0[1] : nil } ?? hh0[1]
-        guard hh0[0] % hidden == 0 else { throw .architecture("rnn.weight_hh_l0 rows \(hh0[0]) are not a multiple of H \(hidden)") }
+        guard hh0[0] % hidden == 0 else {
+            throw .architecture("rnn.weight_hh_l0 rows \(hh0[0]) are not a multiple of H \(hidden)")
+        }
         let inferredCell: CellKind
         switch hh0[0] / hidden {
         case 4: inferredCell = .lstm
@@ -115,7 +119,9 @@ extension LanguageModel where S == Float {
         }
         func number(_ key: String) throws(ModelFileError) -> Int? {
             guard let text = m[key] else { return nil }
-            guard let value = Int(text), value > 0 else { throw .architecture("metadata \(key)='\(text)' is not a positive integer") }
+            guard let value = Int(text), value > 0 else {
+                throw .architecture("metadata \(key)='\(text)' is not a positive integer")
+            }
             return value
         }
         if let v = try number("layers") { config.layers = v }

@@ -54,4 +54,3 @@ public struct LanguageModel<S: KernelScalar>: Sendable {
         layout.entry(named: name).map { parameters[$0.range] }
     }
 }
-

@@ -76,9 +76,17 @@ public enum ByteVocabulary {
             count += 1
             if isLeadByte(b) {
                 let expected: Int
-                if b < 0x80 { expected = 1 } else if b >= 0xF0 { expected = 4 } else if b >= 0xE0 {
+                if b < 0x80 {
+                    expected = 1
+                } else if b >= 0xF0 {
+                    expected = 4
+                } else if b >= 0xE0 {
                     expected = 3
-                } else if b >= 0xC0 { expected = 2 } else { expected = 1 }
+                } else if b >= 0xC0 {
+                    expected = 2
+                } else {
+                    expected = 1
+                }
                 return expected > count ? count : 0
             }
         }

@@ -86,7 +86,8 @@ extension SafetensorsFile {
             if needsComma { json += "," }
             needsComma = true
             let shape = tensors[name]!.shape.map(String.init).joined(separator: ",")
-            json += Self.jsonString(name)
+            json +=
+                Self.jsonString(name)
                 + ":{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(shape)],"
                 + "\"data_offsets\":[\(range.begin),\(range.end)]}"
         }

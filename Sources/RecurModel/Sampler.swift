@@ -189,4 +189,3 @@ public enum Sampler {
         return 0
     }
 }
-

@@ -40,7 +40,8 @@ struct Checkpoint {
         let state = try JSONDecoder().decode(TrainerState.self, from: Data(json.utf8))
         let model = try LanguageModel<Float>(file: file)
         guard m.values.count == model.parameters.count, v.values.count == model.parameters.count else {
-            throw Error.notACheckpoint("optimizer moments do not match the model's \(model.parameters.count) parameters")
+            throw Error.notACheckpoint(
+                "optimizer moments do not match the model's \(model.parameters.count) parameters")
         }
         var optimizer = Adam(step: optimizerStep, m: m.values, v: v.values)
         optimizer.weightDecay = state.options.weightDecay

@@ -2,7 +2,8 @@ import Foundation
 
 /// The train and validation loss curves as a self-contained SVG (no scripts, no external fonts).
 public enum LossPlot {
-    public static func svg(train: [LossPoint], validation: [LossPoint], title: String = "Recur training loss") -> String {
+    public static func svg(train: [LossPoint], validation: [LossPoint], title: String = "Recur training loss") -> String
+    {
         let width = 720.0, height = 420.0
         let left = 64.0, right = 20.0, top = 40.0, bottom = 48.0
         let all = train + validation
@@ -27,16 +28,24 @@ public enum LossPlot {
         for i in 0...5 {
             let value = lo + (hi - lo) * Double(i) / 5
             let yy = y(value)
-            s += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", left, yy, width - right, yy)
-            s += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.3f</text>\n", left - 6, yy + 4, value)
+            s += String(
+                format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", left, yy,
+                width - right, yy)
+            s += String(
+                format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.3f</text>\n", left - 6, yy + 4, value)
         }
         for i in 0...5 {
             let step = Int(maxStep * Double(i) / 5)
-            s += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%d</text>\n", x(step), height - bottom + 18, step)
+            s += String(
+                format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%d</text>\n", x(step), height - bottom + 18,
+                step)
         }
-        s += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">step</text>\n", (left + width - right) / 2, height - 8)
         s += String(
-            format: "<text x=\"14\" y=\"%.1f\" transform=\"rotate(-90 14 %.1f)\" text-anchor=\"middle\">nats/byte</text>\n",
+            format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">step</text>\n", (left + width - right) / 2,
+            height - 8)
+        s += String(
+            format:
+                "<text x=\"14\" y=\"%.1f\" transform=\"rotate(-90 14 %.1f)\" text-anchor=\"middle\">nats/byte</text>\n",
             (top + height - bottom) / 2, (top + height - bottom) / 2)
         s += "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"\(path(train))\"/>\n"
         s += "<polyline fill=\"none\" stroke=\"#d62728\" stroke-width=\"2\" points=\"\(path(validation))\"/>\n"
@@ -44,9 +53,11 @@ public enum LossPlot {
             s += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"#d62728\"/>\n", x(p.step), y(p.loss))
         }
         let lx = width - right - 150
-        s += "<line x1=\"\(lx)\" y1=\"\(top + 10)\" x2=\"\(lx + 24)\" y2=\"\(top + 10)\" stroke=\"#1f77b4\" stroke-width=\"2\"/>"
+        s +=
+            "<line x1=\"\(lx)\" y1=\"\(top + 10)\" x2=\"\(lx + 24)\" y2=\"\(top + 10)\" stroke=\"#1f77b4\" stroke-width=\"2\"/>"
         s += "<text x=\"\(lx + 30)\" y=\"\(top + 14)\">train (smoothed)</text>\n"
-        s += "<line x1=\"\(lx)\" y1=\"\(top + 28)\" x2=\"\(lx + 24)\" y2=\"\(top + 28)\" stroke=\"#d62728\" stroke-width=\"2\"/>"
+        s +=
+            "<line x1=\"\(lx)\" y1=\"\(top + 28)\" x2=\"\(lx + 24)\" y2=\"\(top + 28)\" stroke=\"#d62728\" stroke-width=\"2\"/>"
         s += "<text x=\"\(lx + 30)\" y=\"\(top + 32)\">validation</text>\n"
         s += "</svg>\n"
         return s

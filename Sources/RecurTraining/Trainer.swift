@@ -168,7 +168,8 @@ public final class Trainer {
             let batch = sampler.next(rng: &state.rng)
             for i in gradients.indices { gradients[i] = 0 }
             let loss = gradients.withUnsafeMutableBufferPointer { g in
-                model.loss(on: batch, workspace: ws, gradients: g.baseAddress!, dropout: options.dropout, rng: &state.rng)
+                model.loss(
+                    on: batch, workspace: ws, gradients: g.baseAddress!, dropout: options.dropout, rng: &state.rng)
             }
             clipGradientNorm(&gradients, maxNorm: options.gradientClip)
             let elapsed = elapsedBefore + Date().timeIntervalSince(started)
@@ -183,7 +184,8 @@ public final class Trainer {
             let since = now.timeIntervalSince(started)
             let pace = Double(state.step - stepsBefore) * bytesPerStep / max(since, 1e-9)
             var report = TrainingProgress(
-                step: state.step, totalSteps: totalSteps(elapsed: elapsedBefore + since), elapsed: elapsedBefore + since,
+                step: state.step, totalSteps: totalSteps(elapsed: elapsedBefore + since),
+                elapsed: elapsedBefore + since,
                 bytesPerSecond: pace, trainLoss: smoothed!, validationLoss: state.validationHistory.last?.loss,
                 learningRate: lr, isValidation: false)
             let done = finished(elapsed: elapsedBefore + since)

@@ -30,7 +30,9 @@ extension Recur {
 
         func validate() throws {
             guard (1...1000).contains(count) else { throw ValidationError("--n must be between 1 and 1000") }
-            guard (1...100_000).contains(maxChars) else { throw ValidationError("--max-chars must be between 1 and 100000") }
+            guard (1...100_000).contains(maxChars) else {
+                throw ValidationError("--max-chars must be between 1 and 100000")
+            }
         }
 
         func run() throws {
@@ -54,7 +56,9 @@ extension Recur {
                 }
                 struct Output: Encodable { var completions: [Item] }
                 let output = Output(
-                    completions: completions.map { Item(text: $0.text, logprob: $0.logprob, probability: $0.probability) })
+                    completions: completions.map {
+                        Item(text: $0.text, logprob: $0.logprob, probability: $0.probability)
+                    })
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
                 writeOut(String(decoding: try encoder.encode(output), as: UTF8.self) + "\n")

@@ -55,10 +55,13 @@ extension Recur {
                 let bytes = [UInt8](data)
                 let characters = String(decoding: bytes, as: UTF8.self).unicodeScalars.count
                 scores.append(
-                    Score(path: path, bytes: bytes.count, characters: characters, nats: predictor.negativeLogLikelihood(of: bytes)))
+                    Score(
+                        path: path, bytes: bytes.count, characters: characters,
+                        nats: predictor.negativeLogLikelihood(of: bytes)))
             }
             let total = Score(
-                path: "total", bytes: scores.reduce(0) { $0 + $1.bytes }, characters: scores.reduce(0) { $0 + $1.characters },
+                path: "total", bytes: scores.reduce(0) { $0 + $1.bytes },
+                characters: scores.reduce(0) { $0 + $1.characters },
                 nats: scores.reduce(0) { $0 + $1.nats })
             if json {
                 struct Output: Encodable {
@@ -67,7 +70,8 @@ extension Recur {
                 }
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                writeOut(String(decoding: try encoder.encode(Output(files: scores, total: total)), as: UTF8.self) + "\n")
+                writeOut(
+                    String(decoding: try encoder.encode(Output(files: scores, total: total)), as: UTF8.self) + "\n")
             } else {
                 writeOut("file\tbytes\tchars\tnats/byte\tnats/char\tbits/char\n")
                 for s in scores + (scores.count > 1 ? [total] : []) {

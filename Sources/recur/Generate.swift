@@ -22,7 +22,9 @@ extension Recur {
         @OptionGroup var sampling: SamplingArguments
 
         func validate() throws {
-            guard length > 0, length <= 10_000_000 else { throw ValidationError("--length must be between 1 and 10000000") }
+            guard length > 0, length <= 10_000_000 else {
+                throw ValidationError("--length must be between 1 and 10000000")
+            }
         }
 
         func run() throws {

@@ -52,7 +52,6 @@ struct SamplingArguments: ParsableArguments {
 extension StopRule: ExpressibleByArgument {}
 extension CellKind: ExpressibleByArgument {}
 
-
 /// Writes to the real stdout without buffering surprises.
 func writeOut(_ text: String) {
     FileHandle.standardOutput.write(Data(text.utf8))

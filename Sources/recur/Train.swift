@@ -61,7 +61,8 @@ extension Recur {
         var valEvery: Int = 200
         @Option(name: .customLong("val-windows"), help: "Validation windows scored per pass.")
         var valWindows: Int = 256
-        @Flag(name: .customLong("strip-separators"), help: "Drop '==== FILE: ... ====' separator lines from the corpus.")
+        @Flag(
+            name: .customLong("strip-separators"), help: "Drop '==== FILE: ... ====' separator lines from the corpus.")
         var stripSeparators = false
 
         @Option(help: "Random seed: the same seed and settings give the same model.")
@@ -85,12 +86,16 @@ extension Recur {
             }
             let budgets = [steps != nil, epochs != nil, minutes != nil].filter { $0 }.count
             guard budgets <= 1 else { throw ValidationError("give at most one of --steps, --epochs and --minutes") }
-            guard layers >= 1, hidden >= 1, embedding >= 1 else { throw ValidationError("--layers, --hidden and --embedding must be positive") }
+            guard layers >= 1, hidden >= 1, embedding >= 1 else {
+                throw ValidationError("--layers, --hidden and --embedding must be positive")
+            }
             guard seqLen >= 1, batch >= 1 else { throw ValidationError("--seq-len and --batch must be positive") }
             guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1)") }
             guard (0..<0.91).contains(valFraction) else { throw ValidationError("--val-fraction must be in [0, 0.9]") }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive") }
-            guard valEvery >= 1, threads >= 1 else { throw ValidationError("--val-every and --threads must be positive") }
+            guard valEvery >= 1, threads >= 1 else {
+                throw ValidationError("--val-every and --threads must be positive")
+            }
             if let steps, steps < 1 { throw ValidationError("--steps must be positive") }
             if let epochs, !(epochs > 0) { throw ValidationError("--epochs must be positive") }
             if let minutes, !(minutes > 0) { throw ValidationError("--minutes must be positive") }
@@ -125,7 +130,8 @@ extension Recur {
                 var options = TrainingOptions()
                 options.sequenceLength = seqLen
                 options.batchSize = batch
-                options.schedule = LearningRateSchedule(peak: lr, minimumFraction: minLRFraction, warmupSteps: warmup, decay: decay)
+                options.schedule = LearningRateSchedule(
+                    peak: lr, minimumFraction: minLRFraction, warmupSteps: warmup, decay: decay)
                 options.gradientClip = clip
                 options.dropout = dropout
                 options.weightDecay = weightDecay
@@ -159,8 +165,9 @@ extension Recur {
                     .write(toFile: plot, atomically: true, encoding: .utf8)
             }
             let val = trainer.validationHistory.last.map { String(format: "%.4f", $0.loss) } ?? "n/a"
-            log("wrote \(outURL.path) after \(trainer.step) steps; validation loss \(val) nats/byte"
-                + (stop.isSet ? " (stopped early; --resume continues)" : ""))
+            log(
+                "wrote \(outURL.path) after \(trainer.step) steps; validation loss \(val) nats/byte"
+                    + (stop.isSet ? " (stopped early; --resume continues)" : ""))
         }
 
         private func log(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }

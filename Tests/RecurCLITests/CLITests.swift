@@ -104,7 +104,9 @@ struct CLI {
         #expect(resumed.stderr.contains("resuming at step 60"))
         #expect(resumed.stderr.contains("step 80/80"))
 
-        let generated = try CLI.run(["generate", "--model", model, "--prompt", "hello", "--length", "50", "--seed", "1"])
+        let generated = try CLI.run([
+            "generate", "--model", model, "--prompt", "hello", "--length", "50", "--seed", "1",
+        ])
         #expect(generated.status == 0)
         #expect(generated.stdout.hasPrefix("hello"))
         #expect(generated.stdout.utf8.count >= 50)

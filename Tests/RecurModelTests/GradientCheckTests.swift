@@ -42,7 +42,8 @@ import Testing
                 var plus = model, minus = model
                 plus.parameters[i] += eps
                 minus.parameters[i] -= eps
-                let numeric = (plus.lossAndGradients(on: batch).loss - minus.lossAndGradients(on: batch).loss) / (2 * eps)
+                let numeric =
+                    (plus.lossAndGradients(on: batch).loss - minus.lossAndGradients(on: batch).loss) / (2 * eps)
                 a.append(analytic[i])
                 n.append(numeric)
             }

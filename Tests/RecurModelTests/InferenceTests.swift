@@ -47,7 +47,9 @@ import Testing
         }
         var primed = RecurrentState(config: config)
         var logp = [Float](repeating: 0, count: long.count)
-        logp.withUnsafeMutableBufferPointer { predictor.advance(&primed, through: long, logProbabilities: $0.baseAddress!) }
+        logp.withUnsafeMutableBufferPointer {
+            predictor.advance(&primed, through: long, logProbabilities: $0.baseAddress!)
+        }
         #expect(Self.close(primed.values, stepped.values, tolerance: 1e-5))
         #expect(Self.close(logp, expectedLogp, tolerance: 1e-4))
     }

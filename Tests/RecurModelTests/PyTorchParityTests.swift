@@ -97,7 +97,9 @@ import Testing
         #expect(reloaded.config == f.model.config)
         let file = try SafetensorsFile(bytes: bytes)
         #expect(Set(file.tensors.keys) == Set(f.model.layout.entries.map(\.name)))
-        #expect(file.metadata["format"] == "recur-charlm" && file.metadata["cell"] == "gru" && file.metadata["layers"] == "2")
+        #expect(
+            file.metadata["format"] == "recur-charlm" && file.metadata["cell"] == "gru"
+                && file.metadata["layers"] == "2")
         // Half precision: within float16 rounding.
         let half = try LanguageModel<Float>(safetensors: try f.model.encoded(half: true))
         #expect(zip(half.parameters, f.model.parameters).allSatisfy { abs($0 - $1) <= 1e-3 * max(1, abs($1)) })
@@ -162,7 +164,9 @@ import Testing
         #expect(throws: ModelFileError.missingTensor("head.bias")) { try LanguageModel<Float>(file: file) }
         var extra = f.model.safetensorsFile
         extra.tensors["rnn.weight_ih_l0_reverse"] = SafetensorsTensor(shape: [1], values: [0])
-        #expect(throws: ModelFileError.unexpectedTensor("rnn.weight_ih_l0_reverse")) { try LanguageModel<Float>(file: extra) }
+        #expect(throws: ModelFileError.unexpectedTensor("rnn.weight_ih_l0_reverse")) {
+            try LanguageModel<Float>(file: extra)
+        }
         var notByte = f.model.safetensorsFile
         notByte.metadata["vocab"] = "65"
         #expect(throws: ModelFileError.self) { try LanguageModel<Float>(file: notByte) }

@@ -1,7 +1,6 @@
 import Foundation
-import Testing
-
 import RecurModel
+import Testing
 
 // MARK: - Helpers
 
@@ -85,7 +84,9 @@ private func sampleFile() -> SafetensorsFile {
         #expect(loaded.tensors["scalar"]?.shape == [])
         #expect(loaded.tensors["empty.3d"]?.shape == [2, 0, 3])
         // Bit-exact, including the sign of -0.
-        #expect(loaded.tensors["rnn.weight"]?.values.map(\.bitPattern) == file.tensors["rnn.weight"]?.values.map(\.bitPattern))
+        #expect(
+            loaded.tensors["rnn.weight"]?.values.map(\.bitPattern)
+                == file.tensors["rnn.weight"]?.values.map(\.bitPattern))
     }
 
     @Test func layoutIsAlignedAndDeterministic() throws {
@@ -302,7 +303,9 @@ private let f16EncodingCases: [(Float, UInt16)] = [
 
     @Test func bf16OverflowIsAnError() {
         let file = SafetensorsFile(tensors: ["t": SafetensorsTensor(shape: [], values: [.greatestFiniteMagnitude])])
-        #expect(throws: SafetensorsFile.Error.notRepresentable(tensor: "t", dtype: .bf16, value: .greatestFiniteMagnitude)) {
+        #expect(
+            throws: SafetensorsFile.Error.notRepresentable(tensor: "t", dtype: .bf16, value: .greatestFiniteMagnitude)
+        ) {
             try file.encoded(as: .bf16)
         }
     }
@@ -339,7 +342,8 @@ private let f16EncodingCases: [(Float, UInt16)] = [
 
     @Test func toleratesPaddingGapsAndIntegralDoubles() throws {
         let data = littleEndianBytes([Float(1).bitPattern, 0xDEAD_BEEF, Float(2).bitPattern, 0])
-        let header = "{" + entry("b", shape: "[1.0]", offsets: "[8,12]") + ","
+        let header =
+            "{" + entry("b", shape: "[1.0]", offsets: "[8,12]") + ","
             + entry("a", shape: "[1]", offsets: "[0,4]") + #","__metadata__":{}}"#
             + String(repeating: " ", count: 13)
         let file = try SafetensorsFile(bytes: rawFile(header: header, data: data))
@@ -374,7 +378,8 @@ private let f16EncodingCases: [(Float, UInt16)] = [
     @Test func truncatedHeader() {
         let bytes = rawFile(headerBytes: Array("{}".utf8), claimedLength: 100)
         #expect(parseError(bytes) == .truncatedHeader(headerLength: 100, available: 2))
-        #expect(parseError(rawFile(headerBytes: [], claimedLength: 1)) == .truncatedHeader(headerLength: 1, available: 0))
+        #expect(
+            parseError(rawFile(headerBytes: [], claimedLength: 1)) == .truncatedHeader(headerLength: 1, available: 0))
     }
 
     @Test func headerTooLarge() {
@@ -423,7 +428,8 @@ private let f16EncodingCases: [(Float, UInt16)] = [
         bytes[22] = 0xFF
         #expect(isInvalidHeader(parseError(rawFile(headerBytes: bytes))))
         // UTF-16 with a byte-order mark, which JSONSerialization alone would accept.
-        let utf16: [UInt8] = [0xFF, 0xFE] + "{}".utf16.flatMap { unit -> [UInt8] in [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
+        let utf16: [UInt8] =
+            [0xFF, 0xFE] + "{}".utf16.flatMap { unit -> [UInt8] in [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
         #expect(isInvalidHeader(parseError(rawFile(headerBytes: utf16))))
         // NUL padding instead of spaces.
         #expect(isInvalidHeader(parseError(rawFile(headerBytes: Array("{}".utf8) + [0, 0]))))
@@ -434,7 +440,8 @@ private let f16EncodingCases: [(Float, UInt16)] = [
 
     @Test func unknownDType() {
         for dtype in ["Q7", "I64", "U8", "BOOL", "F8_E4M3", "f32"] {
-            let bytes = rawFile(header: singleTensorHeader(dtype: dtype, shape: "[1]", offsets: "[0,8]"), data: zeros(8))
+            let bytes = rawFile(
+                header: singleTensorHeader(dtype: dtype, shape: "[1]", offsets: "[0,8]"), data: zeros(8))
             #expect(parseError(bytes) == .unknownDType(tensor: "a", dtype: dtype))
         }
     }
@@ -442,14 +449,16 @@ private let f16EncodingCases: [(Float, UInt16)] = [
     @Test func offsetsOutOfRange() {
         let bytes = rawFile(header: singleTensorHeader(shape: "[4]", offsets: "[0,16]"), data: zeros(8))
         #expect(parseError(bytes) == .offsetsOutOfRange(tensor: "a", begin: 0, end: 16, available: 8))
-        let far = rawFile(header: singleTensorHeader(shape: "[0]", offsets: "[9223372036854775807,9223372036854775807]"))
+        let far = rawFile(
+            header: singleTensorHeader(shape: "[0]", offsets: "[9223372036854775807,9223372036854775807]"))
         #expect(parseError(far) == .offsetsOutOfRange(tensor: "a", begin: .max, end: .max, available: 0))
     }
 
     @Test func sizeMismatch() {
         let bytes = rawFile(header: singleTensorHeader(shape: "[3]", offsets: "[0,8]"), data: zeros(16))
         #expect(parseError(bytes) == .sizeMismatch(tensor: "a", expectedBytes: 12, actualBytes: 8))
-        let scalar = rawFile(header: singleTensorHeader(dtype: "F16", shape: "[]", offsets: "[0,4]"), data: [0, 0, 0, 0])
+        let scalar = rawFile(
+            header: singleTensorHeader(dtype: "F16", shape: "[]", offsets: "[0,4]"), data: [0, 0, 0, 0])
         #expect(parseError(scalar) == .sizeMismatch(tensor: "a", expectedBytes: 2, actualBytes: 4))
     }
 
@@ -463,17 +472,20 @@ private let f16EncodingCases: [(Float, UInt16)] = [
     }
 
     @Test func overlappingTensors() {
-        let header = "{" + entry("a", shape: "[2]", offsets: "[0,8]") + ","
+        let header =
+            "{" + entry("a", shape: "[2]", offsets: "[0,8]") + ","
             + entry("b", shape: "[1]", offsets: "[4,8]") + ","
             + entry("c", shape: "[0]", offsets: "[4,4]") + "}"
         #expect(parseError(rawFile(header: header, data: zeros(8))) == .overlappingTensors("a", "b"))
         // "b" lies inside "a"; "c" touches neither of them.
-        let nested = "{" + entry("a", shape: "[4]", offsets: "[0,16]") + ","
+        let nested =
+            "{" + entry("a", shape: "[4]", offsets: "[0,16]") + ","
             + entry("b", shape: "[1]", offsets: "[4,8]") + ","
             + entry("c", shape: "[1]", offsets: "[16,20]") + "}"
         #expect(parseError(rawFile(header: nested, data: zeros(20))) == .overlappingTensors("a", "b"))
         // Adjacent ranges are fine.
-        let adjacent = "{" + entry("a", shape: "[2]", offsets: "[0,8]") + ","
+        let adjacent =
+            "{" + entry("a", shape: "[2]", offsets: "[0,8]") + ","
             + entry("b", shape: "[1]", offsets: "[8,12]") + "}"
         #expect(parseError(rawFile(header: adjacent, data: zeros(12))) == nil)
     }
@@ -501,9 +513,13 @@ private let f16EncodingCases: [(Float, UInt16)] = [
         let negative = SafetensorsFile(tensors: ["n": SafetensorsTensor(shape: [2, -1], values: [])])
         #expect(throws: SafetensorsFile.Error.invalidShape(tensor: "n", shape: [2, -1])) { try negative.encoded() }
         let mismatch = SafetensorsFile(tensors: ["m": SafetensorsTensor(shape: [2, 2], values: [1, 2, 3])])
-        #expect(throws: SafetensorsFile.Error.valueCountMismatch(tensor: "m", expected: 4, actual: 3)) { try mismatch.encoded() }
+        #expect(throws: SafetensorsFile.Error.valueCountMismatch(tensor: "m", expected: 4, actual: 3)) {
+            try mismatch.encoded()
+        }
         let overflow = SafetensorsFile(tensors: ["o": SafetensorsTensor(shape: [1 << 62, 4], values: [])])
-        #expect(throws: SafetensorsFile.Error.shapeOverflow(tensor: "o", shape: [1 << 62, 4])) { try overflow.encoded() }
+        #expect(throws: SafetensorsFile.Error.shapeOverflow(tensor: "o", shape: [1 << 62, 4])) {
+            try overflow.encoded()
+        }
         let bytesOverflow = SafetensorsFile(tensors: ["o": SafetensorsTensor(shape: [1 << 62], values: [])])
         #expect(throws: SafetensorsFile.Error.valueCountMismatch(tensor: "o", expected: 1 << 62, actual: 0)) {
             try bytesOverflow.encoded()

@@ -30,7 +30,8 @@ import Testing
 
     @Test func nearZeroTemperatureEqualsGreedy() {
         let (p, s) = Self.predictor()
-        let greedy = Sampler.sample(p, from: s, options: SamplingOptions(count: 1, temperature: 0, maxBytes: 30, stop: .none))
+        let greedy = Sampler.sample(
+            p, from: s, options: SamplingOptions(count: 1, temperature: 0, maxBytes: 30, stop: .none))
         let cold = Sampler.sample(
             p, from: s, options: SamplingOptions(count: 4, temperature: 1e-5, maxBytes: 30, stop: .none, seed: 9))
         #expect(greedy.count == 1)
@@ -76,7 +77,9 @@ import Testing
         let options = SamplingOptions(temperature: 1, topP: 0.5)
         var seen = Set<UInt8>()
         logp.withUnsafeBufferPointer { row in
-            for _ in 0..<3000 { seen.insert(Sampler.draw(row, options: options, rng: &rng, weights: &weights, order: &order)) }
+            for _ in 0..<3000 {
+                seen.insert(Sampler.draw(row, options: options, rng: &rng, weights: &weights, order: &order))
+            }
         }
         #expect(seen.isSubset(of: nucleus))
         #expect(seen == nucleus || nucleus.count > 20)
@@ -96,7 +99,9 @@ import Testing
         var weights = [Float](repeating: 0, count: 256), order = [Int](repeating: 0, count: 256)
         let options = SamplingOptions(temperature: 1)
         logp.withUnsafeBufferPointer { row in
-            for _ in 0..<draws { counts[Int(Sampler.draw(row, options: options, rng: &rng, weights: &weights, order: &order))] += 1 }
+            for _ in 0..<draws {
+                counts[Int(Sampler.draw(row, options: options, rng: &rng, weights: &weights, order: &order))] += 1
+            }
         }
         // Pool bins with expected count below 5 into one.
         var chi2 = 0.0, bins = 0, pooledExpected = 0.0, pooledObserved = 0.0

@@ -12,7 +12,8 @@ import Testing
     @Test(arguments: ["lstm_2layer", "gru_1layer", "rnn_2layer"])
     func oneStepMatchesPyTorch(name: String) throws {
         let model = try LanguageModel<Float>(contentsOf: Self.fixtures.appendingPathComponent("\(name).safetensors"))
-        let expected = try SafetensorsFile(contentsOf: Self.fixtures.appendingPathComponent("\(name).expected.safetensors"))
+        let expected = try SafetensorsFile(
+            contentsOf: Self.fixtures.appendingPathComponent("\(name).expected.safetensors"))
         var grads = [Float](repeating: 0, count: model.parameters.count)
         for entry in model.layout.entries {
             grads.replaceSubrange(entry.range, with: try #require(expected.tensors["grad.\(entry.name)"]).values)

@@ -75,9 +75,12 @@ import Testing
     }
 
     @Test func separatorLinesAreStripped() throws {
-        let text = "# ==== FILE: Lib/a.py ====\nimport os\n// ==== FILE: x.swift ====\nlet x = 1\n<!-- ==== FILE: r.md ==== -->\n# not ==== FILE: a separator\n"
+        let text =
+            "# ==== FILE: Lib/a.py ====\nimport os\n// ==== FILE: x.swift ====\nlet x = 1\n<!-- ==== FILE: r.md ==== -->\n# not ==== FILE: a separator\n"
         let corpus = try Corpus(texts: [("t", Array(text.utf8))], validationFraction: 0, stripSeparators: true)
-        #expect(String(decoding: corpus.documents[0].train, as: UTF8.self) == "import os\nlet x = 1\n# not ==== FILE: a separator\n")
+        #expect(
+            String(decoding: corpus.documents[0].train, as: UTF8.self)
+                == "import os\nlet x = 1\n# not ==== FILE: a separator\n")
     }
 
     @Test func batchesAreWindowsOfTheTrainingText() throws {
@@ -147,7 +150,7 @@ import Testing
 }
 
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 
 /// Parses XML and counts elements by name.
