@@ -9,10 +9,12 @@ import RecurTraining
 var hiddens = [256, 512]
 var repeats = 5
 var json = false
+var only: String?
 var args = CommandLine.arguments.dropFirst()
 while let arg = args.popFirst() {
     switch arg {
     case "--json": json = true
+    case "--only": only = args.popFirst()
     case "--repeats": repeats = Int(args.popFirst() ?? "") ?? repeats
     case "--hidden":
         hiddens = []
@@ -21,7 +23,8 @@ while let arg = args.popFirst() {
             args.removeFirst()
         }
     default:
-        FileHandle.standardError.write(Data("usage: recur-bench [--hidden H...] [--repeats N] [--json]\n".utf8))
+        FileHandle.standardError.write(
+            Data("usage: recur-bench [--hidden H...] [--repeats N] [--only step|prime|sample|train] [--json]\n".utf8))
         exit(2)
     }
 }
@@ -50,33 +53,39 @@ for hidden in hiddens {
 
     // One step at batch 1, with the full next-byte distribution, as an editor needs per keystroke.
     let steps = hidden >= 512 ? 300 : 1000
-    r["step_b1_us"] = median(
-        (0..<repeats).map { _ in
-            var state = RecurrentState(config: config)
-            return seconds {
-                for i in 0..<steps {
-                    predictor.step(&state, bytes: [text[i]])
-                    _ = predictor.logProbabilities(state)
-                }
-            } / Double(steps) * 1e6
-        })
+    if only == nil || only == "step" {
+        r["step_b1_us"] = median(
+            (0..<repeats).map { _ in
+                var state = RecurrentState(config: config)
+                return seconds {
+                    for i in 0..<steps {
+                        predictor.step(&state, bytes: [text[i]])
+                        _ = predictor.logProbabilities(state)
+                    }
+                } / Double(steps) * 1e6
+            })
+    }
 
     // Priming 2,000 bytes: the layer-by-layer span path, no head.
     let span = Array(text[0..<2000])
-    r["prime_2000_ms"] = median(
-        (0..<repeats).map { _ in
-            var state = RecurrentState(config: config)
-            return seconds { predictor.advance(&state, through: span) } * 1e3
-        })
+    if only == nil || only == "prime" {
+        r["prime_2000_ms"] = median(
+            (0..<repeats).map { _ in
+                var state = RecurrentState(config: config)
+                return seconds { predictor.advance(&state, through: span) } * 1e3
+            })
+    }
 
     // 5 samples × 40 bytes from a state primed on 100 bytes, advanced as one batch.
     var primed = RecurrentState(config: config)
     predictor.advance(&primed, through: text[0..<100])
-    r["sample_5x40_ms"] = median(
-        (0..<repeats).map { i in
-            let options = SamplingOptions(count: 5, temperature: 1, maxBytes: 40, stop: .none, seed: UInt64(i))
-            return seconds { _ = Sampler.sample(predictor, from: primed, options: options) } * 1e3
-        })
+    if only == nil || only == "sample" {
+        r["sample_5x40_ms"] = median(
+            (0..<repeats).map { i in
+                let options = SamplingOptions(count: 5, temperature: 1, maxBytes: 40, stop: .none, seed: UInt64(i))
+                return seconds { _ = Sampler.sample(predictor, from: primed, options: options) } * 1e3
+            })
+    }
 
     // Training throughput: batch 32, sequence 100, Adam, clipping; both cores.
     BLASThreads.set(2)
@@ -87,14 +96,16 @@ for hidden in hiddens {
     options.threads = 2
     options.validationInterval = Int.max
     let trainSteps = hidden >= 512 ? 8 : 20
-    r["train_bytes_per_s"] = median(
-        (0..<max(1, repeats / 2)).map { _ in
-            options.budget = .steps(3)
-            try! Trainer(model: model, corpus: corpus, options: options).run()  // warm caches and the BLAS pool
-            options.budget = .steps(trainSteps)
-            let timed = try! Trainer(model: model, corpus: corpus, options: options)
-            return Double(trainSteps * 32 * 100) / seconds { try! timed.run() }
-        })
+    if only == nil || only == "train" {
+        r["train_bytes_per_s"] = median(
+            (0..<max(1, repeats / 2)).map { _ in
+                options.budget = .steps(3)
+                try! Trainer(model: model, corpus: corpus, options: options).run()  // warm caches and the BLAS pool
+                options.budget = .steps(trainSteps)
+                let timed = try! Trainer(model: model, corpus: corpus, options: options)
+                return Double(trainSteps * 32 * 100) / seconds { try! timed.run() }
+            })
+    }
     results[String(hidden)] = r
 }
 
