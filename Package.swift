@@ -32,11 +32,13 @@ let package = Package(
         .target(name: "RecurModel", dependencies: ["RecurKernels"]),
         // Training: batching, loss, Adam, schedules, checkpoints, progress, plots.
         .target(name: "RecurTraining", dependencies: ["RecurModel", "RecurKernels"]),
+        // Evaluation: keystroke-savings simulation and the baselines it is compared with.
+        .target(name: "RecurEvaluation", dependencies: ["RecurModel"]),
         // The command line: parsing and wiring only.
         .executableTarget(
             name: "recur",
             dependencies: [
-                "RecurModel", "RecurTraining",
+                "RecurModel", "RecurTraining", "RecurEvaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -49,6 +51,7 @@ let package = Package(
             name: "RecurModelTests", dependencies: ["RecurModel", "RecurKernels"],
             exclude: ["Fixtures"]),
         .testTarget(name: "RecurTrainingTests", dependencies: ["RecurTraining", "RecurModel"]),
+        .testTarget(name: "RecurEvaluationTests", dependencies: ["RecurEvaluation", "RecurModel"]),
         .testTarget(name: "RecurCLITests", dependencies: ["recur"]),
     ],
     swiftLanguageModes: [.v6]

@@ -71,10 +71,11 @@ extension LanguageModel where S == Float {
             guard tensor.values.allSatisfy(\.isFinite) else { throw .nonFinite(tensor: entry.name) }
             values.replaceSubrange(entry.range, with: tensor.values)
         }
-        for name in file.tensors.keys where layout.entry(named: name) == nil {
+        // Training checkpoints carry Adam's moments beside the weights; they load as models too.
+        for name in file.tensors.keys where layout.entry(named: name) == nil && !name.hasPrefix("optimizer.") {
             throw .unexpectedTensor(name)
         }
-        let extra = file.metadata.filter { !Self.architectureKeys.contains($0.key) }
+        let extra = file.metadata.filter { !Self.architectureKeys.contains($0.key) && $0.key != "trainer_state" }
         self.init(config: config, parameters: values, metadata: extra)
     }
 

@@ -15,6 +15,8 @@ extension Recur {
         @Flag(help: "Print JSON.")
         var json = false
 
+        @OptionGroup(title: "Keystroke savings") var ksr: KeystrokeSavingsOptions
+
         @Argument(help: "Text files to score.")
         var files: [String]
 
@@ -46,6 +48,17 @@ extension Recur {
             global.bootstrap()
             BLASThreads.set(1)
             let predictor = Predictor(engine: InferenceEngine(model: try model.load()))
+            if ksr.enabled {
+                var texts: [(String, [UInt8])] = []
+                for path in files {
+                    guard let data = FileManager.default.contents(atPath: path) else {
+                        throw CommandFailure("cannot read \(path)")
+                    }
+                    texts.append((path, [UInt8](data)))
+                }
+                try ksr.run(files: texts, predictor: predictor, json: json)
+                return
+            }
             var scores: [Score] = []
             for path in files {
                 let data: Data

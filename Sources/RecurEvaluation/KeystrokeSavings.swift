@@ -1,0 +1,169 @@
+import Foundation
+import RecurModel
+
+/// Something that proposes how the current word ends, as a user types.
+public protocol WordCompleter {
+    /// The user typed `byte`.
+    mutating func type(_ byte: UInt8)
+    /// Up to `top` candidate endings of the current word (the bytes after what was typed), best first.
+    mutating func completions(top: Int) -> [[UInt8]]
+}
+
+/// The result of simulating a user who types a text and accepts a correct completion with one keystroke.
+public struct KeystrokeSavings: Sendable, Codable, Equatable {
+    /// Keystrokes to type the text without completion: one per character (Unicode scalar).
+    public var keystrokesWithout = 0
+    /// Keystrokes with completion: typed characters plus one Tab per accepted completion.
+    public var keystrokesWith = 0
+    public var acceptedCompletions = 0
+    public var completionRequests = 0
+    public var totalLatencySeconds = 0.0
+
+    public var savings: Double {
+        keystrokesWithout == 0 ? 0 : 1 - Double(keystrokesWith) / Double(keystrokesWithout)
+    }
+    public var meanLatencyMilliseconds: Double {
+        completionRequests == 0 ? 0 : totalLatencySeconds / Double(completionRequests) * 1000
+    }
+
+    /// Types `text` from start to end. At each word, for each prefix of `minimumPrefix` characters up to the word's
+    /// length minus one, asks `completer` for its `top` endings; when one equals the rest of the word, the user
+    /// presses Tab (one keystroke) and moves on. Words are runs of `ByteVocabulary.isWordByte` bytes.
+    public static func simulate<C: WordCompleter>(
+        text: [UInt8], completer: inout C, top: Int, minimumPrefix: Int = 0
+    ) -> KeystrokeSavings {
+        var result = KeystrokeSavings()
+        var i = 0
+        while i < text.count {
+            guard ByteVocabulary.isWordByte(text[i]) else {
+                completer.type(text[i])
+                if ByteVocabulary.isLeadByte(text[i]) {
+                    result.keystrokesWithout += 1
+                    result.keystrokesWith += 1
+                }
+                i += 1
+                continue
+            }
+            var end = i
+            while end < text.count && ByteVocabulary.isWordByte(text[end]) { end += 1 }
+            let word = Array(text[i..<end])
+            // Character boundaries inside the word: offsets of lead bytes, plus the end.
+            let boundaries = word.indices.filter { ByteVocabulary.isLeadByte(word[$0]) }
+            let characters = boundaries.count
+            result.keystrokesWithout += characters
+            var typed = 0  // bytes of the word already fed to the completer
+            var accepted = false
+            for (prefixCharacters, offset) in boundaries.enumerated() where prefixCharacters >= minimumPrefix {
+                while typed < offset {
+                    completer.type(word[typed])
+                    typed += 1
+                }
+                let start = DispatchTime.now().uptimeNanoseconds
+                let candidates = completer.completions(top: top)
+                result.totalLatencySeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                result.completionRequests += 1
+                if candidates.contains(where: { $0.elementsEqual(word[offset...]) }) {
+                    result.keystrokesWith += prefixCharacters + 1
+                    result.acceptedCompletions += 1
+                    accepted = true
+                    break
+                }
+            }
+            if !accepted { result.keystrokesWith += characters }
+            while typed < word.count {
+                completer.type(word[typed])
+                typed += 1
+            }
+            i = end
+        }
+        return result
+    }
+}
+
+/// Baseline (a): what editors offer today. The most frequent earlier words of the same text that start with the
+/// typed prefix (Vim's Ctrl-N, Emacs's dabbrev, VS Code's word-based suggestions).
+public struct BufferWordCompleter: WordCompleter {
+    private var frequencies: [[UInt8]: Int] = [:]
+    private var current: [UInt8] = []
+
+    public init() {}
+
+    public mutating func type(_ byte: UInt8) {
+        if ByteVocabulary.isWordByte(byte) {
+            current.append(byte)
+        } else {
+            if !current.isEmpty { frequencies[current, default: 0] += 1 }
+            current = []
+        }
+    }
+
+    public mutating func completions(top: Int) -> [[UInt8]] {
+        frequencies.filter { $0.key.count > current.count && $0.key.starts(with: current) }
+            .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.lexicographicallyPrecedes($1.key) }
+            .prefix(top).map { Array($0.key[current.count...]) }
+    }
+}
+
+/// Baseline (b): a byte n-gram model's most probable word endings, by beam search.
+public struct NGramWordCompleter: WordCompleter {
+    public let model: CharNGram
+    public var maxBytes = 24
+    private var history: [UInt8] = []
+
+    public init(model: CharNGram) { self.model = model }
+
+    public mutating func type(_ byte: UInt8) {
+        history.append(byte)
+        if history.count > 64 { history.removeFirst(history.count - 16) }
+    }
+
+    public mutating func completions(top: Int) -> [[UInt8]] {
+        struct Beam {
+            var bytes: [UInt8]
+            var logp: Double
+        }
+        var beams = [Beam(bytes: [], logp: 0)]
+        var finished: [Beam] = []
+        let width = max(top * 2, 4)
+        for _ in 0..<maxBytes {
+            var next: [Beam] = []
+            for beam in beams {
+                let context = history.suffix(model.order - 1) + beam.bytes
+                let p = model.distribution(after: context.suffix(model.order - 1))
+                // Ending the word here: any non-word byte.
+                var stop = 0.0
+                for b in 0..<256 where !ByteVocabulary.isWordByte(UInt8(b)) { stop += p[b] }
+                if !beam.bytes.isEmpty { finished.append(Beam(bytes: beam.bytes, logp: beam.logp + log(stop))) }
+                for b in 0..<256 where ByteVocabulary.isWordByte(UInt8(b)) && p[b] > 1e-4 {
+                    next.append(Beam(bytes: beam.bytes + [UInt8(b)], logp: beam.logp + log(p[b])))
+                }
+            }
+            next.sort { $0.logp > $1.logp }
+            beams = Array(next.prefix(width))
+            let bestFinished = finished.map(\.logp).max() ?? -.infinity
+            if beams.isEmpty || (finished.count >= top && beams[0].logp < bestFinished - 8) { break }
+        }
+        return finished.sorted { $0.logp > $1.logp }.prefix(top).map(\.bytes)
+    }
+}
+
+/// Recur's completer: the sampler the daemon uses, word stop rule, best `top` of the distinct samples.
+public final class ModelWordCompleter: WordCompleter {
+    public let predictor: Predictor
+    public var options: SamplingOptions
+    private var state: RecurrentState
+
+    public init(predictor: Predictor, options: SamplingOptions) {
+        self.predictor = predictor
+        self.options = options
+        self.options.stop = .word
+        state = RecurrentState(config: predictor.config)
+    }
+
+    public func type(_ byte: UInt8) { predictor.step(&state, bytes: [byte]) }
+
+    public func completions(top: Int) -> [[UInt8]] {
+        options.seed &+= 1
+        return Sampler.sample(predictor, from: state, options: options).prefix(top).map(\.bytes)
+    }
+}

@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import RecurEvaluation
+import RecurModel
+
+/// Options of `recur eval --ksr`.
+struct KeystrokeSavingsOptions: ParsableArguments {
+    @Flag(name: .customLong("ksr"), help: "Simulate typing each file and report keystroke savings against baselines.")
+    var enabled = false
+
+    @Option(help: "Completions shown to the simulated user.")
+    var top: Int = 3
+
+    @Option(name: .customLong("min-prefix"), help: "Characters typed before completions are offered.")
+    var minPrefix: Int = 0
+
+    @Option(
+        name: .customLong("baseline-corpus"), parsing: .upToNextOption,
+        help: "Text the n-gram baseline trains on (the model's training corpus). Without it, that baseline is skipped.")
+    var baselineCorpus: [String] = []
+
+    @Option(name: .customLong("ngram-order"), help: "Order of the character n-gram baseline (1 to 7).")
+    var ngramOrder: Int = 5
+
+    @Option(name: .customLong("max-bytes"), help: "Simulate at most this many bytes of each file (0: all).")
+    var maxBytes: Int = 0
+
+    @Option(help: "Samples drawn per completion request (the best --top distinct ones are shown).")
+    var samples: Int = 8
+
+    @Option(name: .customLong("ksr-temperature"), help: "Sampling temperature for completion requests.")
+    var temperature: Float = 0.7
+
+    func validate() throws {
+        guard top >= 1, minPrefix >= 0, samples >= 1, maxBytes >= 0 else {
+            throw ValidationError("--top and --samples must be positive; --min-prefix and --max-bytes not negative")
+        }
+        guard (1...7).contains(ngramOrder) else { throw ValidationError("--ngram-order must be between 1 and 7") }
+    }
+
+    struct Report: Encodable {
+        var path: String
+        var bytes: Int
+        var recur: KeystrokeSavings
+        var buffer_words: KeystrokeSavings
+        var ngram: KeystrokeSavings?
+    }
+
+    func run(files: [(String, [UInt8])], predictor: Predictor, json: Bool) throws {
+        var ngram: CharNGram?
+        if !baselineCorpus.isEmpty {
+            var texts: [[UInt8]] = []
+            for path in baselineCorpus {
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw CommandFailure("cannot read baseline corpus \(path)")
+                }
+                texts.append([UInt8](data))
+            }
+            ngram = CharNGram(order: ngramOrder, texts: texts)
+        }
+        var reports: [Report] = []
+        for (path, all) in files {
+            let text = maxBytes > 0 ? Array(all.prefix(maxBytes)) : all
+            var model = ModelWordCompleter(
+                predictor: predictor,
+                options: SamplingOptions(count: samples, temperature: temperature, maxBytes: 32, stop: .word))
+            var buffer = BufferWordCompleter()
+            var report = Report(
+                path: path, bytes: text.count,
+                recur: KeystrokeSavings.simulate(text: text, completer: &model, top: top, minimumPrefix: minPrefix),
+                buffer_words: KeystrokeSavings.simulate(
+                    text: text, completer: &buffer, top: top, minimumPrefix: minPrefix))
+            if let ngram {
+                var completer = NGramWordCompleter(model: ngram)
+                report.ngram = KeystrokeSavings.simulate(
+                    text: text, completer: &completer, top: top, minimumPrefix: minPrefix)
+            }
+            reports.append(report)
+        }
+        if json {
+            struct Output: Encodable {
+                var top: Int
+                var min_prefix: Int
+                var files: [Report]
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let data = try encoder.encode(Output(top: top, min_prefix: minPrefix, files: reports))
+            writeOut(String(decoding: data, as: UTF8.self) + "\n")
+        } else {
+            writeOut("file\tcompleter\tsavings\taccepted\tkeystrokes\twithout\tmean ms\n")
+            for r in reports {
+                let rows =
+                    [("recur", r.recur), ("buffer-words", r.buffer_words)] + (r.ngram.map { [("ngram", $0)] } ?? [])
+                for (name, s) in rows {
+                    writeOut(
+                        "\(r.path)\t\(name)\t" + String(format: "%.1f%%", s.savings * 100)
+                            + "\t\(s.acceptedCompletions)\t\(s.keystrokesWith)\t\(s.keystrokesWithout)\t"
+                            + String(format: "%.2f\n", s.meanLatencyMilliseconds))
+                }
+            }
+        }
+    }
+}
