@@ -5,12 +5,13 @@ PYTHON  ?= python3
 DEMO    := .build/demo
 BENCH   := .build/bench
 
-.PHONY: all deps build run test bench install clean help lint
+.PHONY: all deps build run demo-train test bench install clean help lint
 
 all: build
 
 help:
-	@echo "make run     build in release mode and run the demo (train briefly, generate, complete)"
+	@echo "make run     build in release mode and complete prose and code with the embedded default model"
+	@echo "make demo-train  train a small model on Recur's own source for 20 s and use it"
 	@echo "make test    run the whole test suite"
 	@echo "make bench   compare Recur with PyTorch on the same shapes (writes Benchmarks/results.md)"
 	@echo "make install PREFIX=~/.local"
@@ -33,18 +34,31 @@ deps:
 build: deps
 	$(SWIFT) build -c release
 
-# The demo: train a small model on Recur's own source code for 20 seconds, then generate and complete with it.
+# The main job on the embedded default model: complete prose and code prefixes, with probabilities and latency.
 run: build
+	@for prefix in "It is a truth universally acknowledged, that a single man in possession of a good for" \
+	               "The quick brown fox jumps over the la" \
+	               "def __init__(self" \
+	               "import os.pa" \
+	               "for i in ran" \
+	               "public func " \
+	               "let x = try JSONDecoder().dec"; do \
+	  echo "--- $$prefix"; \
+	  .build/release/recur complete --timing --n 8 --temperature 0.7 --seed 1 "$$prefix" || exit 1; \
+	done
+	@echo "--- generate, primed with 'Chapter 1'"
+	.build/release/recur generate --prompt "Chapter 1" --length 300 --temperature 0.6 --seed 7
+
+# Train a small model on Recur's own source for 20 seconds, then generate and complete with it.
+demo-train: build
 	@mkdir -p $(DEMO)
 	@cat README.md Sources/*/*.swift > $(DEMO)/corpus.txt
 	.build/release/recur train --corpus $(DEMO)/corpus.txt --layers 1 --hidden 128 --embedding 32 \
 	  --seq-len 64 --batch 16 --lr 5e-3 --warmup 20 --minutes 0.33 --val-every 100 \
 	  --out $(DEMO)/demo.safetensors --plot $(DEMO)/loss.svg
-	@echo "--- generate (temperature 0.7) ---"
-	.build/release/recur generate --model $(DEMO)/demo.safetensors --prompt "public func " --length 300 --temperature 0.7 --seed 1
-	@echo "--- complete ---"
+	.build/release/recur generate --model $(DEMO)/demo.safetensors --prompt "public func " --length 300 \
+	  --temperature 0.7 --seed 1
 	.build/release/recur complete --model $(DEMO)/demo.safetensors --n 8 --temperature 0.8 "let predictor = Pre"
-	.build/release/recur eval --model $(DEMO)/demo.safetensors README.md
 
 test: deps
 	$(SWIFT) build --build-tests

@@ -28,8 +28,10 @@ let package = Package(
                 .linkedLibrary("openblas", .when(platforms: [.linux])),
                 .linkedFramework("Accelerate", .when(platforms: [.macOS])),
             ]),
+        // The default model's weights, linked into the binary from Models/default.safetensors.
+        .target(name: "CDefaultModel", cSettings: [.headerSearchPath("../../Models")]),
         // Byte-level language model: cells, inference state, sampling, safetensors.
-        .target(name: "RecurModel", dependencies: ["RecurKernels"]),
+        .target(name: "RecurModel", dependencies: ["RecurKernels", "CDefaultModel"]),
         // Training: batching, loss, Adam, schedules, checkpoints, progress, plots.
         .target(name: "RecurTraining", dependencies: ["RecurModel", "RecurKernels"]),
         // Evaluation: keystroke-savings simulation and the baselines it is compared with.
@@ -38,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "recur",
             dependencies: [
-                "RecurModel", "RecurTraining", "RecurEvaluation",
+                "RecurKernels", "RecurModel", "RecurTraining", "RecurEvaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

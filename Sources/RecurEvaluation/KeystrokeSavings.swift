@@ -164,6 +164,8 @@ public final class ModelWordCompleter: WordCompleter {
 
     public func completions(top: Int) -> [[UInt8]] {
         options.seed &+= 1
-        return Sampler.sample(predictor, from: state, options: options).prefix(top).map(\.bytes)
+        // Only continuations of the current word count; those that start a new token mean "the word ends here".
+        return Sampler.sample(predictor, from: state, options: options)
+            .filter { ByteVocabulary.isWordByte($0.bytes[0]) }.prefix(top).map(\.bytes)
     }
 }

@@ -3,7 +3,9 @@ import RecurKernels
 
 /// Where a sampled continuation ends.
 public enum StopRule: String, Sendable, Codable, CaseIterable {
-    /// At the first byte that is not a word byte (see `ByteVocabulary.isWordByte`).
+    /// At the end of the next word: after leading punctuation or spaces (if any), through one run of word bytes
+    /// (see `ByteVocabulary.isWordByte`), stopping before the byte that ends it. A newline always stops.
+    /// So "hel" gives "lo", "the " gives "cat", and "def f(self" gives ", name".
     case word
     /// At the first newline.
     case line
@@ -71,6 +73,7 @@ public enum Sampler {
         var finished = [Bool](repeating: false, count: n)
         var finalStates = [RecurrentState?](repeating: nil, count: n)
         var next = [UInt8](repeating: 0, count: n)
+        var inWord = [Bool](repeating: false, count: n)
         var weights = [Float](repeating: 0, count: V)
         var order = [Int](repeating: 0, count: V)
 
@@ -79,12 +82,13 @@ public enum Sampler {
             for r in 0..<n where !finished[r] {
                 let row = UnsafeBufferPointer(rebasing: logp[(r * V)..<((r + 1) * V)])
                 let byte = draw(row, options: options, rng: &rng, weights: &weights, order: &order)
-                if let stopMass = stopProbability(byte: byte, row: row, rule: options.stop) {
+                if let stopMass = stopProbability(byte: byte, row: row, rule: options.stop, inWord: inWord[r]) {
                     logprobs[r] += log(Double(stopMass))
                     finished[r] = true
                     finalStates[r] = rows.row(r)
                     continue
                 }
+                inWord[r] = inWord[r] || ByteVocabulary.isWordByte(byte)
                 outputs[r].append(byte)
                 logprobs[r] += Double(row[Int(byte)])
                 next[r] = byte
@@ -115,14 +119,16 @@ public enum Sampler {
     }
 
     /// When `byte` ends the continuation under `rule`, the probability of the stop event; otherwise nil.
-    static func stopProbability(byte: UInt8, row: UnsafeBufferPointer<Float>, rule: StopRule) -> Float? {
+    /// `inWord`: the continuation already holds a word byte.
+    static func stopProbability(byte: UInt8, row: UnsafeBufferPointer<Float>, rule: StopRule, inWord: Bool) -> Float? {
         switch rule {
         case .none:
             return nil
         case .line:
             return byte == 0x0A ? expf(row[0x0A]) : nil
         case .word:
-            guard !ByteVocabulary.isWordByte(byte) else { return nil }
+            if ByteVocabulary.isWordByte(byte) || (!inWord && byte != 0x0A) { return nil }
+            guard inWord else { return expf(row[0x0A]) }
             var mass: Float = 0
             for b in 0..<row.count where !ByteVocabulary.isWordByte(UInt8(b)) { mass += expf(row[b]) }
             return mass

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RecurKernels
 import RecurModel
 
 extension Recur {
@@ -25,6 +26,9 @@ extension Recur {
         @Flag(help: "Print JSON: {\"completions\":[{\"text\",\"logprob\",\"probability\"}]}.")
         var json = false
 
+        @Flag(help: "Report on stderr how long priming and sampling took.")
+        var timing = false
+
         @Argument(help: "The prefix to complete.")
         var text: String?
 
@@ -44,10 +48,20 @@ extension Recur {
                 prefix = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
             }
             let predictor = Predictor(engine: InferenceEngine(model: try model.load()))
+            BLASThreads.set(1)
             var state = RecurrentState(config: predictor.config)
+            let started = DispatchTime.now().uptimeNanoseconds
             predictor.advance(&state, through: prefix)
+            let primed = DispatchTime.now().uptimeNanoseconds
             let completions = Sampler.sample(
                 predictor, from: state, options: sampling.options(count: count, maxBytes: maxChars, stop: stop))
+            let sampled = DispatchTime.now().uptimeNanoseconds
+            if timing {
+                let message = String(
+                    format: "primed %d bytes in %.2f ms; drew %d samples in %.2f ms\n", prefix.count,
+                    Double(primed - started) / 1e6, count, Double(sampled - primed) / 1e6)
+                FileHandle.standardError.write(Data(message.utf8))
+            }
             if json {
                 struct Item: Encodable {
                     var text: String

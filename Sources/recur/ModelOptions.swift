@@ -2,19 +2,24 @@ import ArgumentParser
 import Foundation
 import RecurModel
 
-/// Which model a command runs on.
+/// Which model a command runs on: a file, or the default model embedded in the binary.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("A model file (.safetensors, PyTorch layout).", valueName: "path"))
-    var model: String
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A model file (.safetensors in PyTorch layout, or a training checkpoint). Default: the embedded model.",
+            valueName: "path"))
+    var model: String?
 
     func validate() throws {
-        guard FileManager.default.fileExists(atPath: model) else {
+        if let model, !FileManager.default.fileExists(atPath: model) {
             throw ValidationError("no model file at '\(model)'")
         }
     }
 
     func load() throws -> LanguageModel<Float> {
         do {
+            guard let model else { return try DefaultModel.load() }
             return try LanguageModel<Float>(contentsOf: URL(fileURLWithPath: model))
         } catch {
             throw CommandFailure(error.description)

@@ -153,6 +153,28 @@ struct CLI {
         #expect(abs(scores.total.bits_per_char - scores.total.nats_per_char / log(2)) < 1e-9)
     }
 
+    /// The default model is inside the binary: it works without --model, even from a copy of the binary elsewhere.
+    @Test func embeddedDefaultModelWorksFromAnywhere() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let copy = dir.appendingPathComponent("recur")
+        try FileManager.default.copyItem(at: CLI.binary, to: copy)
+        let process = Process()
+        process.executableURL = copy
+        process.arguments = ["complete", "--json", "--n", "5", "def __init__(self"]
+        process.currentDirectoryURL = dir
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = Pipe()
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        let completions = try #require(object?["completions"] as? [[String: Any]])
+        #expect(!completions.isEmpty)
+    }
+
     @Test func badInputsGiveClearErrors() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

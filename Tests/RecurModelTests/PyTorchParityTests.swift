@@ -172,3 +172,16 @@ import Testing
         #expect(throws: ModelFileError.self) { try LanguageModel<Float>(file: notByte) }
     }
 }
+
+@Suite struct DefaultModelTests {
+    @Test func embeddedModelLoadsAndPredicts() throws {
+        let model = try DefaultModel.load()
+        #expect(model.config.vocab == 256)
+        #expect(model.metadata["format"] == nil, "architecture keys are parsed, not kept as free metadata")
+        let predictor = Predictor(engine: InferenceEngine(model: model))
+        var state = RecurrentState(config: model.config)
+        predictor.advance(&state, through: Array("def __init__(self".utf8))
+        let logp = Array(predictor.logProbabilities(state))
+        #expect(abs(logp.map { exp(Double($0)) }.reduce(0, +) - 1) < 1e-4)
+    }
+}

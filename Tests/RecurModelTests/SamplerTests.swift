@@ -139,7 +139,11 @@ import Testing
                 #expect(c.bytes.count <= 25)
                 #expect(ByteVocabulary.incompleteTailLength(c.bytes) == 0)
                 switch rule {
-                case .word: #expect(c.bytes.allSatisfy(ByteVocabulary.isWordByte))
+                case .word:
+                    // Optional leading non-word bytes, then word bytes only; never a newline.
+                    let word = c.bytes.drop { !ByteVocabulary.isWordByte($0) }
+                    #expect(word.allSatisfy(ByteVocabulary.isWordByte))
+                    #expect(!c.bytes.contains(0x0A))
                 case .line: #expect(!c.bytes.contains(0x0A))
                 case .none: break
                 }
