@@ -9,7 +9,9 @@ public enum VectorMath {
 
     @inline(__always)
     public static func exp(_ x: Lanes) -> Lanes {
-        var x = x.clamped(lowerBound: Lanes(repeating: -87.3), upperBound: Lanes(repeating: 88.3))
+        // Clamp with selects: `clamped(lowerBound:upperBound:)` is generic and not inlined, 4% of a training step.
+        var x = x.replacing(with: Lanes(repeating: -87.3), where: x .< -87.3)
+        x.replace(with: Lanes(repeating: 88.3), where: x .> 88.3)
         // n = round(x / ln 2), via the 1.5·2^23 trick so the integer lands in the low mantissa bits.
         let magic = Lanes(repeating: 12_582_912)
         let t = x * Lanes(repeating: 1.442_695_04) + magic
