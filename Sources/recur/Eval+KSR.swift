@@ -14,14 +14,6 @@ struct KeystrokeSavingsOptions: ParsableArguments {
     @Option(name: .customLong("min-prefix"), help: "Characters typed before completions are offered.")
     var minPrefix: Int = 0
 
-    @Option(
-        name: .customLong("baseline-corpus"), parsing: .upToNextOption,
-        help: "Text the n-gram baseline trains on (the model's training corpus). Without it, that baseline is skipped.")
-    var baselineCorpus: [String] = []
-
-    @Option(name: .customLong("ngram-order"), help: "Order of the character n-gram baseline (1 to 7).")
-    var ngramOrder: Int = 5
-
     @Option(name: .customLong("max-bytes"), help: "Simulate at most this many bytes of each file (0: all).")
     var maxBytes: Int = 0
 
@@ -35,7 +27,6 @@ struct KeystrokeSavingsOptions: ParsableArguments {
         guard top >= 1, minPrefix >= 0, samples >= 1, maxBytes >= 0 else {
             throw ValidationError("--top and --samples must be positive; --min-prefix and --max-bytes not negative")
         }
-        guard (1...7).contains(ngramOrder) else { throw ValidationError("--ngram-order must be between 1 and 7") }
     }
 
     struct Report: Encodable {
@@ -46,18 +37,7 @@ struct KeystrokeSavingsOptions: ParsableArguments {
         var ngram: KeystrokeSavings?
     }
 
-    func run(files: [(String, [UInt8])], predictor: Predictor, json: Bool) throws {
-        var ngram: CharNGram?
-        if !baselineCorpus.isEmpty {
-            var texts: [[UInt8]] = []
-            for path in baselineCorpus {
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    throw CommandFailure("cannot read baseline corpus \(path)")
-                }
-                texts.append([UInt8](data))
-            }
-            ngram = CharNGram(order: ngramOrder, texts: texts)
-        }
+    func run(files: [(String, [UInt8])], predictor: Predictor, ngram: CharNGram?, json: Bool) throws {
         var reports: [Report] = []
         for (path, all) in files {
             let text = maxBytes > 0 ? Array(all.prefix(maxBytes)) : all

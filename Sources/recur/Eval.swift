@@ -1,19 +1,44 @@
 import ArgumentParser
 import Foundation
+import RecurEvaluation
 import RecurKernels
 import RecurModel
+import RecurTraining
 
 extension Recur {
     struct Eval: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Score files with the model, each read as one stream with its state carried throughout.",
-            discussion: "Reports nats per byte, and nats and bits per character (total nats over Unicode scalars).")
+            discussion: """
+                Reports nats per byte, and nats and bits per character (total nats over Unicode scalars). \
+                With --baseline-corpus, a character n-gram trained on that text is scored beside the model. \
+                With --ksr, simulates a user typing each file and reports keystroke savings instead.
+                """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var model: ModelOptions
 
         @Flag(help: "Print JSON.")
         var json = false
+
+        @Option(
+            name: .customLong("validation-split"),
+            help: "Use only the last fraction of each file: the part `train --val-fraction` holds out.")
+        var validationSplit: Double?
+
+        @Flag(name: .customLong("strip-separators"), help: "Drop '==== FILE: ... ====' lines, as `train` can.")
+        var stripSeparators = false
+
+        @Option(
+            name: .customLong("baseline-corpus"), parsing: .upToNextOption,
+            help: """
+                Text a character n-gram baseline trains on (with --validation-split, only the training part of \
+                each file). Put it after the files to score.
+                """)
+        var baselineCorpus: [String] = []
+
+        @Option(name: .customLong("ngram-order"), help: "Order of the character n-gram baseline (1 to 7).")
+        var ngramOrder: Int = 5
 
         @OptionGroup(title: "Keystroke savings") var ksr: KeystrokeSavingsOptions
 
@@ -22,6 +47,10 @@ extension Recur {
 
         func validate() throws {
             guard !files.isEmpty else { throw ValidationError("name at least one file to score") }
+            if let validationSplit, !(validationSplit > 0 && validationSplit <= 0.9) {
+                throw ValidationError("--validation-split must be in (0, 0.9]")
+            }
+            guard (1...7).contains(ngramOrder) else { throw ValidationError("--ngram-order must be between 1 and 7") }
         }
 
         struct Score: Encodable {
@@ -32,8 +61,9 @@ extension Recur {
             var nats_per_byte: Double
             var nats_per_char: Double
             var bits_per_char: Double
+            var baseline_nats_per_char: Double?
 
-            init(path: String, bytes: Int, characters: Int, nats: Double) {
+            init(path: String, bytes: Int, characters: Int, nats: Double, baselineNats: Double? = nil) {
                 self.path = path
                 self.bytes = bytes
                 self.characters = characters
@@ -41,6 +71,26 @@ extension Recur {
                 nats_per_byte = bytes == 0 ? 0 : nats / Double(bytes)
                 nats_per_char = characters == 0 ? 0 : nats / Double(characters)
                 bits_per_char = nats_per_char / log(2)
+                baseline_nats_per_char = baselineNats.map { characters == 0 ? 0 : $0 / Double(characters) }
+            }
+        }
+
+        /// Each file's text: whole, or its held-out tail; `trainingPart` gives the rest instead.
+        func texts(_ paths: [String], trainingPart: Bool = false) throws -> [(String, [UInt8])] {
+            try paths.map { path in
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw CommandFailure("cannot read \(path)")
+                }
+                guard !data.isEmpty else { return (path, []) }
+                do {
+                    let corpus = try Corpus(
+                        texts: [(path, [UInt8](data))], validationFraction: validationSplit ?? 0,
+                        stripSeparators: stripSeparators)
+                    let document = corpus.documents[0]
+                    return (path, validationSplit == nil || trainingPart ? document.train : document.validation)
+                } catch {
+                    throw CommandFailure(String(describing: error))
+                }
             }
         }
 
@@ -48,34 +98,29 @@ extension Recur {
             global.bootstrap()
             BLASThreads.set(1)
             let predictor = Predictor(engine: InferenceEngine(model: try model.load()))
+            let scored = try texts(files)
+            let baseline: CharNGram? =
+                baselineCorpus.isEmpty
+                ? nil : CharNGram(order: ngramOrder, texts: try texts(baselineCorpus, trainingPart: true).map(\.1))
             if ksr.enabled {
-                var texts: [(String, [UInt8])] = []
-                for path in files {
-                    guard let data = FileManager.default.contents(atPath: path) else {
-                        throw CommandFailure("cannot read \(path)")
-                    }
-                    texts.append((path, [UInt8](data)))
-                }
-                try ksr.run(files: texts, predictor: predictor, json: json)
+                try ksr.run(files: scored, predictor: predictor, ngram: baseline, json: json)
                 return
             }
             var scores: [Score] = []
-            for path in files {
-                let data: Data
-                do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-                    throw CommandFailure("cannot read \(path): \(error.localizedDescription)")
-                }
-                let bytes = [UInt8](data)
+            for (path, bytes) in scored {
                 let characters = String(decoding: bytes, as: UTF8.self).unicodeScalars.count
                 scores.append(
                     Score(
                         path: path, bytes: bytes.count, characters: characters,
-                        nats: predictor.negativeLogLikelihood(of: bytes)))
+                        nats: predictor.negativeLogLikelihood(of: bytes),
+                        baselineNats: baseline?.negativeLogLikelihood(of: bytes)))
             }
             let total = Score(
                 path: "total", bytes: scores.reduce(0) { $0 + $1.bytes },
-                characters: scores.reduce(0) { $0 + $1.characters },
-                nats: scores.reduce(0) { $0 + $1.nats })
+                characters: scores.reduce(0) { $0 + $1.characters }, nats: scores.reduce(0) { $0 + $1.nats },
+                baselineNats: baseline == nil
+                    ? nil
+                    : scores.reduce(0) { $0 + ($1.baseline_nats_per_char ?? 0) * Double($1.characters) })
             if json {
                 struct Output: Encodable {
                     var files: [Score]
@@ -86,11 +131,13 @@ extension Recur {
                 writeOut(
                     String(decoding: try encoder.encode(Output(files: scores, total: total)), as: UTF8.self) + "\n")
             } else {
-                writeOut("file\tbytes\tchars\tnats/byte\tnats/char\tbits/char\n")
+                let extra = baseline == nil ? "" : "\t\(ngramOrder)-gram nats/char"
+                writeOut("file\tbytes\tchars\tnats/byte\tnats/char\tbits/char\(extra)\n")
                 for s in scores + (scores.count > 1 ? [total] : []) {
                     writeOut(
                         "\(s.path)\t\(s.bytes)\t\(s.characters)\t"
-                            + String(format: "%.4f\t%.4f\t%.4f\n", s.nats_per_byte, s.nats_per_char, s.bits_per_char))
+                            + String(format: "%.4f\t%.4f\t%.4f", s.nats_per_byte, s.nats_per_char, s.bits_per_char)
+                            + (s.baseline_nats_per_char.map { String(format: "\t%.4f", $0) } ?? "") + "\n")
                 }
             }
         }

@@ -175,6 +175,40 @@ struct CLI {
         #expect(!completions.isEmpty)
     }
 
+    @Test func evalOnTheHeldOutSplitWithBaselineAndKeystrokeSavings() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("text.txt")
+        let text = String(repeating: "the cat sat on the mat and the cat sat still. ", count: 40)
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let scored = try CLI.run([
+            "eval", "--json", "--validation-split", "0.25", file.path, "--baseline-corpus", file.path,
+        ])
+        #expect(scored.status == 0, "\(scored.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(scored.stdout.utf8)) as? [String: Any])
+        let total = try #require(object["total"] as? [String: Any])
+        #expect(total["bytes"] as? Int == text.utf8.count / 4)
+        // The baseline trained on the first 75% of this repetitive text predicts the rest almost perfectly.
+        let baseline = try #require(total["baseline_nats_per_char"] as? Double)
+        #expect(baseline < 0.3)
+
+        let ksr = try CLI.run([
+            "eval", "--ksr", "--json", "--top", "3", "--max-bytes", "400", "--samples", "2", file.path,
+            "--baseline-corpus", file.path,
+        ])
+        #expect(ksr.status == 0, "\(ksr.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(ksr.stdout.utf8)) as? [String: Any])
+        let files = try #require(report["files"] as? [[String: Any]])
+        let buffer = try #require(files.first?["buffer_words"] as? [String: Any])
+        let ngram = try #require(files.first?["ngram"] as? [String: Any])
+        let recur = try #require(files.first?["recur"] as? [String: Any])
+        #expect(buffer["keystrokesWithout"] as? Int == 400)
+        // Buffer words know every word after the first sentence (10 words): most of the 80 words are accepted.
+        #expect((buffer["acceptedCompletions"] as? Int ?? 0) > 50)
+        #expect((ngram["acceptedCompletions"] as? Int ?? 0) > 50)
+        #expect(recur["completionRequests"] as? Int ?? 0 > 0)
+    }
+
     @Test func badInputsGiveClearErrors() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

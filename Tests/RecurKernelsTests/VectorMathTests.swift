@@ -5,9 +5,10 @@ import Testing
 
 /// The vectorised transcendental functions against the C library, over their whole useful range.
 @Suite struct VectorMathTests {
-    static let inputs: [Float] = stride(from: -100, through: 100, by: 0.0137).map { Float($0) } + [
-        0, -0, 1e-8, -1e-8, 1e-3, 0.6249, 0.6251, -0.625, 88.7, -88.7, 200, -200,
-    ]
+    static let inputs: [Float] =
+        stride(from: -100, through: 100, by: 0.0137).map { Float($0) } + [
+            0, -0, 1e-8, -1e-8, 1e-3, 0.6249, 0.6251, -0.625, 88.7, -88.7, 200, -200,
+        ]
 
     @Test func expMatchesLibm() {
         var values = Self.inputs
@@ -46,7 +47,8 @@ import Testing
         x.withUnsafeBufferPointer { xp in
             logp.withUnsafeMutableBufferPointer { lp in
                 scratch.withUnsafeMutableBufferPointer { sp in
-                    Softmax.logSoftmax(xp.baseAddress!, into: lp.baseAddress!, rows: 2, width: 256, scratch: sp.baseAddress!)
+                    Softmax.logSoftmax(
+                        xp.baseAddress!, into: lp.baseAddress!, rows: 2, width: 256, scratch: sp.baseAddress!)
                 }
             }
         }
@@ -64,7 +66,8 @@ import Testing
         let b: [Float] = [7, 8, 9, 10, 11, 12]
         var c = [Float](repeating: 1, count: 4)
         Float.gemm(
-            transA: false, transB: false, m: 2, n: 2, k: 3, alpha: 1, a: a, lda: 3, b: b, ldb: 2, beta: 1, c: &c, ldc: 2)
+            transA: false, transB: false, m: 2, n: 2, k: 3, alpha: 1, a: a, lda: 3, b: b, ldb: 2, beta: 1, c: &c, ldc: 2
+        )
         #expect(c == [59, 65, 140, 155])
         var y: [Double] = [0, 0, 0]
         Double.gemv(trans: true, m: 2, n: 3, alpha: 2, a: a.map(Double.init), lda: 3, x: [1, -1], beta: 0, y: &y)
