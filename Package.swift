@@ -21,9 +21,11 @@ let package = Package(
     targets: [
         // BLAS: OpenBLAS on Linux, Accelerate on macOS (see Sources/CBLAS/shim.h).
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: blasProviders),
+        // Half-precision weight kernels (AVX2/F16C, chosen at run time) for batch-1 inference.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         // Numeric core: flat buffers, BLAS wrappers, vectorised activations.
         .target(
-            name: "RecurKernels", dependencies: ["CBLAS"],
+            name: "RecurKernels", dependencies: ["CBLAS", "CKernels"],
             linkerSettings: [
                 .linkedLibrary("openblas", .when(platforms: [.linux])),
                 .linkedFramework("Accelerate", .when(platforms: [.macOS])),

@@ -46,45 +46,50 @@ var results: [String: [String: Double]] = [:]
 
 for hidden in hiddens {
     let config = ModelConfig(cell: .lstm, layers: 2, hidden: hidden, embedding: 64)
-    let model = LanguageModel<Float>(config: config, seed: 7)
-    let predictor = Predictor(engine: InferenceEngine(model: model))
+    var model = LanguageModel<Float>(config: config, seed: 7)
+    // Stored as float16, like the shipped default model: inference then runs on the half-precision kernels.
+    model.parameters = model.parameters.map { Float(Float16($0)) }
+    let engines = [("", InferenceEngine(model: model)), ("_f32", InferenceEngine(model: model, precision: .single))]
     var r: [String: Double] = [:]
     BLASThreads.set(1)
 
-    // One step at batch 1, with the full next-byte distribution, as an editor needs per keystroke.
-    let steps = hidden >= 512 ? 300 : 1000
-    if only == nil || only == "step" {
-        r["step_b1_us"] = median(
-            (0..<repeats).map { _ in
-                var state = RecurrentState(config: config)
-                return seconds {
-                    for i in 0..<steps {
-                        predictor.step(&state, bytes: [text[i]])
-                        _ = predictor.logProbabilities(state)
-                    }
-                } / Double(steps) * 1e6
-            })
-    }
+    for (suffix, engine) in engines {
+        let predictor = Predictor(engine: engine)
+        // One step at batch 1, with the full next-byte distribution, as an editor needs per keystroke.
+        let steps = hidden >= 512 ? 300 : 1000
+        if only == nil || only == "step" {
+            r["step_b1_us" + suffix] = median(
+                (0..<repeats).map { _ in
+                    var state = RecurrentState(config: config)
+                    return seconds {
+                        for i in 0..<steps {
+                            predictor.step(&state, bytes: [text[i]])
+                            _ = predictor.logProbabilities(state)
+                        }
+                    } / Double(steps) * 1e6
+                })
+        }
 
-    // Priming 2,000 bytes: the layer-by-layer span path, no head.
-    let span = Array(text[0..<2000])
-    if only == nil || only == "prime" {
-        r["prime_2000_ms"] = median(
-            (0..<repeats).map { _ in
-                var state = RecurrentState(config: config)
-                return seconds { predictor.advance(&state, through: span) } * 1e3
-            })
-    }
+        // Priming 2,000 bytes: the layer-by-layer span path, no head.
+        let span = Array(text[0..<2000])
+        if only == nil || only == "prime" {
+            r["prime_2000_ms" + suffix] = median(
+                (0..<repeats).map { _ in
+                    var state = RecurrentState(config: config)
+                    return seconds { predictor.advance(&state, through: span) } * 1e3
+                })
+        }
 
-    // 5 samples × 40 bytes from a state primed on 100 bytes, advanced as one batch.
-    var primed = RecurrentState(config: config)
-    predictor.advance(&primed, through: text[0..<100])
-    if only == nil || only == "sample" {
-        r["sample_5x40_ms"] = median(
-            (0..<repeats).map { i in
-                let options = SamplingOptions(count: 5, temperature: 1, maxBytes: 40, stop: .none, seed: UInt64(i))
-                return seconds { _ = Sampler.sample(predictor, from: primed, options: options) } * 1e3
-            })
+        // 5 samples × 40 bytes from a state primed on 100 bytes, advanced as one batch.
+        var primed = RecurrentState(config: config)
+        predictor.advance(&primed, through: text[0..<100])
+        if only == nil || only == "sample" {
+            r["sample_5x40_ms" + suffix] = median(
+                (0..<repeats).map { i in
+                    let options = SamplingOptions(count: 5, temperature: 1, maxBytes: 40, stop: .none, seed: UInt64(i))
+                    return seconds { _ = Sampler.sample(predictor, from: primed, options: options) } * 1e3
+                })
+        }
     }
 
     // Training throughput: batch 32, sequence 100, Adam, clipping; both cores.

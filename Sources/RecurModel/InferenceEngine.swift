@@ -1,5 +1,16 @@
 import RecurKernels
 
+/// How inference multiplies by the weights.
+public enum InferencePrecision: Sendable, Equatable {
+    /// Half precision when the weights are exactly representable in it (a model stored as float16) and the CPU has
+    /// the kernels; otherwise single. Never changes results beyond the order of summation.
+    case automatic
+    /// Single-precision BLAS.
+    case single
+    /// Half-precision weights (rounded if needed), where the CPU has the kernels.
+    case half
+}
+
 /// Read-only, precomputed inference weights. Shared freely between tasks; each caller brings its own
 /// `Predictor` for scratch space.
 ///
@@ -9,8 +20,14 @@ public final class InferenceEngine: Sendable {
     public let model: LanguageModel<Float>
     public var config: ModelConfig { model.config }
     let inputTable: [Float]  // (V, G·H)
+    /// Half-precision copies for small-batch products: W_hh per layer, W_ih per layer (nil for layer 0), the head.
+    let halfHH: [HalfMatrix]
+    let halfIH: [HalfMatrix?]
+    let halfHead: HalfMatrix?
+    /// Whether steps run on the half-precision copies.
+    public var usesHalfPrecision: Bool { halfHead != nil }
 
-    public init(model: LanguageModel<Float>) {
+    public init(model: LanguageModel<Float>, precision: InferencePrecision = .automatic) {
         self.model = model
         let c = model.config, L = model.layout.layers[0]
         let gh = c.gateWidth
@@ -27,6 +44,26 @@ public final class InferenceEngine: Sendable {
             }
         }
         inputTable = table
+        let useHalf: Bool
+        switch precision {
+        case .single: useHalf = false
+        case .half: useHalf = HalfMatrix.isSupported
+        case .automatic:
+            useHalf = HalfMatrix.isSupported && HalfMatrix.isExactlyRepresentable(model.parameters)
+        }
+        if useHalf {
+            let layout = model.layout
+            (halfHH, halfIH, halfHead) = model.parameters.withUnsafeBufferPointer { pp in
+                let p = pp.baseAddress!
+                let hh = layout.layers.map { HalfMatrix(p + $0.weightHH, rows: gh, columns: c.hidden)! }
+                let ih = layout.layers.enumerated().map { k, l in
+                    k == 0 ? nil : HalfMatrix(p + l.weightIH, rows: gh, columns: c.hidden)
+                }
+                return (hh, ih, HalfMatrix(p + layout.headWeight, rows: c.vocab, columns: c.hidden))
+            }
+        } else {
+            (halfHH, halfIH, halfHead) = ([], [], nil)
+        }
     }
 }
 
@@ -37,6 +74,8 @@ public final class Predictor {
     public var config: ModelConfig { engine.config }
     /// Bytes a priming chunk covers: bounds scratch memory for long spans.
     public static let chunk = 256
+    /// Up to this many rows, products use the half-precision copies when the engine has them; BLAS beyond.
+    static let halfRowLimit = 32
 
     private var gates: Buffer<Float>  // (rows, G·H)
     private var hiddenProj: Buffer<Float>  // (rows, G·H)
@@ -96,12 +135,14 @@ public final class Predictor {
                             }
                         } else {
                             let below = UnsafePointer(s + offsets[k - 1].h)
-                            project(rows: R, input: below, width: H, weight: p + L.weightIH, bias: p + L.biasIH, out: a)
+                            project(
+                                rows: R, input: below, width: H, weight: p + L.weightIH, half: engine.halfIH.at(k),
+                                bias: p + L.biasIH, out: a)
                         }
                         let h = s + offsets[k].h
                         project(
-                            rows: R, input: h, width: H, weight: p + L.weightHH, bias: p + L.biasHH,
-                            out: hiddenProj.pointer)
+                            rows: R, input: h, width: H, weight: p + L.weightHH, half: engine.halfHH.at(k),
+                            bias: p + L.biasHH, out: hiddenProj.pointer)
                         pointwise(rows: R, a: a, hp: hiddenProj.pointer, hPrev: h, cState: s + offsets[k].c, hOut: h)
                     }
                 }
@@ -112,12 +153,14 @@ public final class Predictor {
     /// out (R, G·H) = input (R, width) · Wᵀ + bias, as GEMV when R is 1.
     @inline(__always)
     private func project(
-        rows R: Int, input: UnsafePointer<Float>, width: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-        out: UnsafeMutablePointer<Float>
+        rows R: Int, input: UnsafePointer<Float>, width: Int, weight: UnsafePointer<Float>, half: HalfMatrix?,
+        bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>
     ) {
         let GH = config.gateWidth
         for r in 0..<R { (out + r * GH).update(from: bias, count: GH) }
-        if R == 1 {
+        if let half, R <= Self.halfRowLimit {
+            half.multiplyAdd(input, ldx: width, count: R, into: out, ldy: GH)
+        } else if R == 1 {
             Float.gemv(trans: false, m: GH, n: width, alpha: 1, a: weight, lda: width, x: input, beta: 1, y: out)
         } else {
             Float.gemm(
@@ -198,9 +241,9 @@ public final class Predictor {
                         let h = s + offsets[k].h
                         let hp = hiddenProj.pointer
                         for t in 0..<T {
-                            hp.update(from: p + L.biasHH, count: GH)
-                            Float.gemv(
-                                trans: false, m: GH, n: H, alpha: 1, a: p + L.weightHH, lda: H, x: h, beta: 1, y: hp)
+                            project(
+                                rows: 1, input: h, width: H, weight: p + L.weightHH, half: engine.halfHH.at(k),
+                                bias: p + L.biasHH, out: hp)
                             pointwise(rows: 1, a: a + t * GH, hp: hp, hPrev: h, cState: s + offsets[k].c, hOut: h)
                             (out + t * H).update(from: h, count: H)
                         }
@@ -252,7 +295,9 @@ public final class Predictor {
             state.values.withUnsafeBufferPointer { sv in
                 let top = sv.baseAddress! + state.offset(layer: c.layers - 1, part: 0)
                 for r in 0..<R { (lg + r * V).update(from: p + engine.model.layout.headBias, count: V) }
-                if R == 1 {
+                if let half = engine.halfHead, R <= Self.halfRowLimit {
+                    half.multiplyAdd(top, ldx: H, count: R, into: lg, ldy: V)
+                } else if R == 1 {
                     Float.gemv(
                         trans: false, m: V, n: H, alpha: 1, a: p + engine.model.layout.headWeight, lda: H, x: top,
                         beta: 1, y: lg)
@@ -285,4 +330,10 @@ extension Predictor {
         }
         return total
     }
+}
+
+extension Array {
+    /// The element at `index`, or nil past the end.
+    fileprivate func at<T>(_ index: Int) -> T? where Element == T? { index < count ? self[index] : nil }
+    fileprivate func at(_ index: Int) -> Element? where Element == HalfMatrix { index < count ? self[index] : nil }
 }

@@ -75,3 +75,38 @@ import Testing
         }
     }
 }
+
+/// Half-precision weights: for a model stored as float16 (exactly representable), the fast kernels change nothing
+/// but the order of summation.
+@Suite struct HalfPrecisionInferenceTests {
+    @Test(arguments: InferenceTests.configs)
+    func halfKernelsMatchSinglePrecision(config: ModelConfig) {
+        var model = LanguageModel<Float>(config: config, seed: 8)
+        model.parameters = model.parameters.map { Float(Float16($0)) }
+        let single = Predictor(engine: InferenceEngine(model: model, precision: .single))
+        let halfEngine = InferenceEngine(model: model)
+        #expect(halfEngine.usesHalfPrecision == HalfMatrix.isSupported)
+        #expect(!InferenceEngine(model: LanguageModel(config: config, seed: 8)).usesHalfPrecision, "rounding is opt-in")
+        let half = Predictor(engine: halfEngine)
+        let text = Array(InferenceTests.text)
+        var a = RecurrentState(config: config), b = a
+        for byte in text {
+            single.step(&a, bytes: [byte])
+            half.step(&b, bytes: [byte])
+        }
+        #expect(InferenceTests.close(a.values, b.values, tolerance: 1e-5))
+        #expect(
+            InferenceTests.close(Array(single.logProbabilities(a)), Array(half.logProbabilities(b)), tolerance: 1e-4))
+        // Batched rows and span priming.
+        var batchA = a.replicated(count: 5), batchB = b.replicated(count: 5)
+        single.step(&batchA, bytes: [1, 2, 3, 4, 5])
+        half.step(&batchB, bytes: [1, 2, 3, 4, 5])
+        #expect(InferenceTests.close(batchA.values, batchB.values, tolerance: 1e-5))
+        #expect(
+            InferenceTests.close(Array(single.logits(batchA)), Array(half.logits(batchB)), tolerance: 1e-4))
+        var spanA = RecurrentState(config: config), spanB = spanA
+        single.advance(&spanA, through: text + text)
+        half.advance(&spanB, through: text + text)
+        #expect(InferenceTests.close(spanA.values, spanB.values, tolerance: 1e-5))
+    }
+}
