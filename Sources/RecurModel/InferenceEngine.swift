@@ -24,6 +24,9 @@ public final class InferenceEngine: Sendable {
     let halfHH: [HalfMatrix]
     let halfIH: [HalfMatrix?]
     let halfHead: HalfMatrix?
+    func halfHiddenWeights(layer k: Int) -> HalfMatrix? { k < halfHH.count ? halfHH[k] : nil }
+    func halfInputWeights(layer k: Int) -> HalfMatrix? { k < halfIH.count ? halfIH[k] : nil }
+
     /// Whether steps run on the half-precision copies.
     public var usesHalfPrecision: Bool { halfHead != nil }
 
@@ -136,12 +139,12 @@ public final class Predictor {
                         } else {
                             let below = UnsafePointer(s + offsets[k - 1].h)
                             project(
-                                rows: R, input: below, width: H, weight: p + L.weightIH, half: engine.halfIH.at(k),
+                                rows: R, input: below, width: H, weight: p + L.weightIH, half: engine.halfInputWeights(layer: k),
                                 bias: p + L.biasIH, out: a)
                         }
                         let h = s + offsets[k].h
                         project(
-                            rows: R, input: h, width: H, weight: p + L.weightHH, half: engine.halfHH.at(k),
+                            rows: R, input: h, width: H, weight: p + L.weightHH, half: engine.halfHiddenWeights(layer: k),
                             bias: p + L.biasHH, out: hiddenProj.pointer)
                         pointwise(rows: R, a: a, hp: hiddenProj.pointer, hPrev: h, cState: s + offsets[k].c, hOut: h)
                     }
@@ -242,7 +245,7 @@ public final class Predictor {
                         let hp = hiddenProj.pointer
                         for t in 0..<T {
                             project(
-                                rows: 1, input: h, width: H, weight: p + L.weightHH, half: engine.halfHH.at(k),
+                                rows: 1, input: h, width: H, weight: p + L.weightHH, half: engine.halfHiddenWeights(layer: k),
                                 bias: p + L.biasHH, out: hp)
                             pointwise(rows: 1, a: a + t * GH, hp: hp, hPrev: h, cState: s + offsets[k].c, hOut: h)
                             (out + t * H).update(from: h, count: H)
@@ -330,10 +333,4 @@ extension Predictor {
         }
         return total
     }
-}
-
-extension Array {
-    /// The element at `index`, or nil past the end.
-    fileprivate func at<T>(_ index: Int) -> T? where Element == T? { index < count ? self[index] : nil }
-    fileprivate func at(_ index: Int) -> Element? where Element == HalfMatrix { index < count ? self[index] : nil }
 }
