@@ -139,12 +139,14 @@ public final class Predictor {
                         } else {
                             let below = UnsafePointer(s + offsets[k - 1].h)
                             project(
-                                rows: R, input: below, width: H, weight: p + L.weightIH, half: engine.halfInputWeights(layer: k),
+                                rows: R, input: below, width: H, weight: p + L.weightIH,
+                                half: engine.halfInputWeights(layer: k),
                                 bias: p + L.biasIH, out: a)
                         }
                         let h = s + offsets[k].h
                         project(
-                            rows: R, input: h, width: H, weight: p + L.weightHH, half: engine.halfHiddenWeights(layer: k),
+                            rows: R, input: h, width: H, weight: p + L.weightHH,
+                            half: engine.halfHiddenWeights(layer: k),
                             bias: p + L.biasHH, out: hiddenProj.pointer)
                         pointwise(rows: R, a: a, hp: hiddenProj.pointer, hPrev: h, cState: s + offsets[k].c, hOut: h)
                     }
@@ -245,7 +247,8 @@ public final class Predictor {
                         let hp = hiddenProj.pointer
                         for t in 0..<T {
                             project(
-                                rows: 1, input: h, width: H, weight: p + L.weightHH, half: engine.halfHiddenWeights(layer: k),
+                                rows: 1, input: h, width: H, weight: p + L.weightHH,
+                                half: engine.halfHiddenWeights(layer: k),
                                 bias: p + L.biasHH, out: hp)
                             pointwise(rows: 1, a: a + t * GH, hp: hp, hPrev: h, cState: s + offsets[k].c, hOut: h)
                             (out + t * H).update(from: h, count: H)
