@@ -154,9 +154,10 @@ public final class Trainer {
         shouldStop: () -> Bool = { false }, checkpoint: ((Trainer) throws -> Void)? = nil,
         progress: (TrainingProgress) -> Void = { _ in }
     ) throws {
-        BLASThreads.set(options.threads)
-        let ws = TrainingWorkspace<Float>(
-            config: model.config, batch: options.batchSize, steps: options.sequenceLength)
+        let parallel = DataParallelGradients(
+            config: model.config, parameterCount: model.parameters.count, batch: options.batchSize,
+            steps: options.sequenceLength, threads: options.threads)
+        BLASThreads.set(parallel.shards > 1 ? 1 : options.threads)
         var gradients = [Float](repeating: 0, count: model.parameters.count)
         let started = Date()
         let elapsedBefore = state.elapsed
@@ -166,11 +167,8 @@ public final class Trainer {
         let stepsBefore = state.step
         while !finished(elapsed: elapsedBefore + Date().timeIntervalSince(started)) && !shouldStop() {
             let batch = sampler.next(rng: &state.rng)
-            for i in gradients.indices { gradients[i] = 0 }
-            let loss = gradients.withUnsafeMutableBufferPointer { g in
-                model.loss(
-                    on: batch, workspace: ws, gradients: g.baseAddress!, dropout: options.dropout, rng: &state.rng)
-            }
+            let loss = parallel.compute(
+                model: model, batch: batch, dropout: options.dropout, rng: &state.rng, gradients: &gradients)
             clipGradientNorm(&gradients, maxNorm: options.gradientClip)
             let elapsed = elapsedBefore + Date().timeIntervalSince(started)
             let lr = options.schedule.rate(step: state.step, progress: progressFraction(elapsed: elapsed))
