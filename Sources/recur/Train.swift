@@ -20,6 +20,13 @@ extension Recur {
         @Option(name: .customLong("corpus"), parsing: .upToNextOption, help: "Text files to train on.")
         var corpus: [String] = []
 
+        @Option(
+            name: .customLong("init"),
+            help: ArgumentHelp(
+                "Start from this model's weights (its architecture overrides --cell, --layers, --hidden, --embedding).",
+                valueName: "model"))
+        var initialModel: String?
+
         @Option(help: "Recurrent cell: lstm, gru or rnn.")
         var cell: CellKind = .lstm
         @Option(help: "Recurrent layers.")
@@ -93,6 +100,10 @@ extension Recur {
             guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1)") }
             guard (0..<0.91).contains(valFraction) else { throw ValidationError("--val-fraction must be in [0, 0.9]") }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive") }
+            if let initialModel, !FileManager.default.fileExists(atPath: initialModel) {
+                throw ValidationError("--init: no model file at '\(initialModel)'")
+            }
+            if initialModel != nil && resume { throw ValidationError("use either --init or --resume, not both") }
             guard valEvery >= 1, threads >= 1 else {
                 throw ValidationError("--val-every and --threads must be positive")
             }
@@ -140,8 +151,17 @@ extension Recur {
                 options.validationInterval = valEvery
                 options.validationWindows = valWindows
                 options.threads = threads
-                let config = ModelConfig(cell: cell, layers: layers, hidden: hidden, embedding: embedding)
-                let model = LanguageModel<Float>(config: config, seed: seed)
+                let model: LanguageModel<Float>
+                if let initialModel {
+                    do {
+                        model = try LanguageModel<Float>(contentsOf: URL(fileURLWithPath: initialModel))
+                    } catch {
+                        throw CommandFailure(error.description)
+                    }
+                } else {
+                    let config = ModelConfig(cell: cell, layers: layers, hidden: hidden, embedding: embedding)
+                    model = LanguageModel<Float>(config: config, seed: seed)
+                }
                 trainer = try Trainer(model: model, corpus: data, options: options)
             }
             log(

@@ -104,6 +104,15 @@ struct CLI {
         #expect(resumed.stderr.contains("resuming at step 60"))
         #expect(resumed.stderr.contains("step 80/80"))
 
+        // --init continues from a model's weights (and its architecture) with a fresh optimizer.
+        let continued = dir.appendingPathComponent("continued.safetensors").path
+        let initRun = try CLI.run([
+            "train", "--corpus", corpus.path, "--init", model, "--hidden", "999", "--seq-len", "20", "--batch", "8",
+            "--steps", "5", "--val-every", "5", "--threads", "1", "--out", continued,
+        ])
+        #expect(initRun.status == 0, "\(initRun.stderr)")
+        #expect(initRun.stderr.contains("lstm 1×24"), "the architecture comes from the initial model")
+
         let generated = try CLI.run([
             "generate", "--model", model, "--prompt", "hello", "--length", "50", "--seed", "1",
         ])
