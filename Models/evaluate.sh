@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Reproduces the default model's results table in the README: held-out loss per domain against a character 5-gram
+# trained on the same training split, and keystroke savings against both baselines.
+# Needs the training corpora (../shared/corpora/train, not part of the repository) and a release build.
+#   Models/evaluate.sh [MODEL]   (default: the embedded model)   env: CORPORA, KSR_BYTES, OUT
+set -euo pipefail
+cd "$(dirname "$0")/.."
+C=${CORPORA:-../shared/corpora/train}
+RECUR=${RECUR:-.build/release/recur}
+KSR_BYTES=${KSR_BYTES:-4000}
+OUT=${OUT:-.build/evaluate}
+MODEL_ARGS=()
+[ $# -ge 1 ] && MODEL_ARGS=(--model "$1")
+mkdir -p "$OUT"
+
+PROSE="$C/tinyshakespeare.txt $C/prose_books/adventures_of_sherlock_holmes.txt $C/prose_books/anne_of_green_gables.txt $C/prose_books/call_of_the_wild.txt $C/prose_books/devils_dictionary.txt $C/prose_books/pride_and_prejudice.txt $C/prose_jargon_file.txt"
+DOCS="$C/docs_python311_rst.txt $C/docs_swift_book_md.txt $C/docs_swift_packages_md.txt"
+PYTHON="$C/code_python311_stdlib.txt"
+SWIFT="$C/code_swift_argument_parser.txt $C/code_swift_algorithms.txt $C/code_swift_collections.txt"
+ALL="$PROSE $DOCS $PYTHON $SWIFT"
+
+for domain in prose docs python swift; do
+  files=${domain^^}
+  # shellcheck disable=SC2086
+  "$RECUR" eval "${MODEL_ARGS[@]}" --json --validation-split 0.1 --strip-separators ${!files} \
+    --baseline-corpus $ALL > "$OUT/loss-$domain.json"
+  # shellcheck disable=SC2086
+  "$RECUR" eval "${MODEL_ARGS[@]}" --ksr --json --top 3 --validation-split 0.1 --strip-separators \
+    --max-bytes "$KSR_BYTES" ${!files} --baseline-corpus $ALL > "$OUT/ksr-$domain.json"
+done
+
+python3 - "$OUT" <<'PY'
+import json, sys
+out = sys.argv[1]
+print("| domain | Recur nats/char | 5-gram nats/char | KSR Recur | KSR buffer words | KSR 5-gram | ms/request |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for domain in ["prose", "docs", "python", "swift"]:
+    loss = json.load(open(f"{out}/loss-{domain}.json"))["total"]
+    files = json.load(open(f"{out}/ksr-{domain}.json"))["files"]
+    def savings(key):
+        w = sum(f[key]["keystrokesWith"] for f in files)
+        wo = sum(f[key]["keystrokesWithout"] for f in files)
+        return 100 * (1 - w / wo)
+    requests = sum(f["recur"]["completionRequests"] for f in files)
+    ms = sum(f["recur"]["totalLatencySeconds"] for f in files) / max(requests, 1) * 1000
+    print(f"| {domain} | {loss['nats_per_char']:.3f} | {loss['baseline_nats_per_char']:.3f} | "
+          f"{savings('recur'):.1f}% | {savings('buffer_words'):.1f}% | {savings('ngram'):.1f}% | {ms:.2f} |")
+PY
