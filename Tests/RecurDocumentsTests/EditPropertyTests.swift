@@ -1,0 +1,234 @@
+import RecurDocuments
+import Testing
+
+/// SplitMix64 (Steele, Lea and Flood 2014): a tiny seeded generator, so failures reproduce.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// The slow, obvious model of a document: an array of code points, re-split into lines on every question.
+struct ReferenceText {
+    var scalars: [Unicode.Scalar]
+
+    init(_ text: String) { scalars = Array(text.unicodeScalars) }
+
+    var string: String {
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars)
+        return String(view)
+    }
+
+    /// Each line as scalar indices: where it starts and where its content ends, before the terminator.
+    var lines: [(start: Int, contentEnd: Int)] {
+        var result: [(start: Int, contentEnd: Int)] = []
+        var start = 0
+        var i = 0
+        while i < scalars.count {
+            if scalars[i] == "\r" && i + 1 < scalars.count && scalars[i + 1] == "\n" {
+                result.append((start, i))
+                i += 2
+                start = i
+            } else if scalars[i] == "\r" || scalars[i] == "\n" {
+                result.append((start, i))
+                i += 1
+                start = i
+            } else {
+                i += 1
+            }
+        }
+        result.append((start, scalars.count))
+        return result
+    }
+
+    static func units(of scalar: Unicode.Scalar, in encoding: PositionEncoding) -> Int {
+        switch encoding {
+        case .utf8: scalar.utf8.count
+        case .utf16: scalar.utf16.count
+        case .utf32: 1
+        }
+    }
+
+    func byteOffset(ofScalarIndex index: Int) -> Int {
+        scalars[..<index].reduce(0) { $0 + $1.utf8.count }
+    }
+
+    /// The byte offset of each line start, counted from scratch.
+    var lineStartBytes: [Int] {
+        var offsets = [0]  // of every scalar index
+        for scalar in scalars { offsets.append(offsets.last! + scalar.utf8.count) }
+        return lines.map { offsets[$0.start] }
+    }
+
+    /// A position as a scalar index, with the adjustments the contract promises. Requires non-negative values.
+    func scalarIndex(of position: TextPosition, encoding: PositionEncoding) -> (Int, PositionAdjustments) {
+        let lines = self.lines
+        guard position.line < lines.count else { return (scalars.count, .lineClamped) }
+        let line = lines[position.line]
+        var units = 0
+        for i in line.start..<line.contentEnd {
+            if units == position.character { return (i, []) }
+            units += Self.units(of: scalars[i], in: encoding)
+            if units > position.character { return (i, .snappedToCodePointStart) }
+        }
+        return (line.contentEnd, units == position.character ? [] : .characterClamped)
+    }
+
+    func lineUnits(_ line: Int, encoding: PositionEncoding) -> Int {
+        let range = lines[line]
+        return scalars[range.start..<range.contentEnd].reduce(0) { $0 + Self.units(of: $1, in: encoding) }
+    }
+}
+
+/// Random edits applied to a `TextBuffer` and to `ReferenceText`, which must agree after every one.
+@Suite struct EditPropertyTests {
+    static let pieces = [
+        "a", "b", "x", "_", " ", "let", "\n", "\n", "\r\n", "\r", "é", "🦊", "中", "文", "→", "ß", "\t",
+    ]
+
+    static func randomText(_ rng: inout SplitMix64, maxPieces: Int) -> String {
+        (0..<Int.random(in: 0...maxPieces, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+    }
+
+    /// A position that is usually valid and sometimes past the end of its line or of the document; characters
+    /// land inside code points often (any unit count is fair game).
+    static func randomPosition(_ rng: inout SplitMix64, in reference: ReferenceText, encoding: PositionEncoding)
+        -> TextPosition
+    {
+        let lineCount = reference.lines.count
+        let line = Int.random(in: 0..<lineCount + (Int.random(in: 0..<20, using: &rng) == 0 ? 2 : 0), using: &rng)
+        let width = line < lineCount ? reference.lineUnits(line, encoding: encoding) : 3
+        return TextPosition(line: line, character: Int.random(in: 0...width + 2, using: &rng))
+    }
+
+    static func randomChange(_ rng: inout SplitMix64, in reference: ReferenceText, encoding: PositionEncoding)
+        -> TextChange
+    {
+        let roll = Int.random(in: 0..<100, using: &rng)
+        if roll < 1 { return .full(randomText(&rng, maxPieces: 600)) }
+        let start = randomPosition(&rng, in: reference, encoding: encoding)
+        var end: TextPosition
+        if roll < 4 && reference.scalars.count > 2_000 {
+            end = randomPosition(&rng, in: reference, encoding: encoding)  // anywhere: often a big deletion
+        } else if roll < 8 {
+            end = TextPosition(
+                line: start.line + Int.random(in: 0...3, using: &rng), character: Int.random(in: 0...8, using: &rng))
+        } else {
+            end = start
+            end.line += Int.random(in: 0..<6, using: &rng) == 0 ? 1 : 0
+            end.character =
+                end.line == start.line
+                ? start.character + Int.random(in: 0...3, using: &rng) : Int.random(in: 0...3, using: &rng)
+        }
+        let (low, high) = start <= end ? (start, end) : (end, start)
+        let text = randomText(&rng, maxPieces: 6)
+        return .replace(range: TextRange(start: low, end: high), text: text)
+    }
+
+    /// What the reference expects of a change, applied to it in place.
+    static func applyToReference(_ change: TextChange, _ reference: inout ReferenceText, encoding: PositionEncoding)
+        -> (replaced: Range<Int>, insertedCount: Int, adjustments: PositionAdjustments)
+    {
+        switch change {
+        case .full(let text):
+            let oldCount = reference.byteOffset(ofScalarIndex: reference.scalars.count)
+            reference = ReferenceText(text)
+            return (0..<oldCount, text.utf8.count, [])
+        case .replace(let range, let text):
+            let (start, startAdjustments) = reference.scalarIndex(of: range.start, encoding: encoding)
+            let (end, endAdjustments) = reference.scalarIndex(of: range.end, encoding: encoding)
+            let replaced = reference.byteOffset(ofScalarIndex: start)..<reference.byteOffset(ofScalarIndex: end)
+            reference.scalars.replaceSubrange(start..<end, with: text.unicodeScalars)
+            return (replaced, text.utf8.count, startAdjustments.union(endAdjustments))
+        }
+    }
+
+    static func expectAgreement(_ buffer: TextBuffer, _ reference: ReferenceText, step: Int) {
+        #expect(buffer.bytes == Array(reference.string.utf8), "text differs after step \(step)")
+        #expect(buffer.lineStarts == reference.lineStartBytes, "line index differs after step \(step)")
+    }
+
+    @Test func fiveThousandRandomEditsAgreeWithTheReference() throws {
+        var rng = SplitMix64(seed: 0x5EED_2024)
+        let initial = Self.randomText(&rng, maxPieces: 400)
+        var buffer = TextBuffer(initial)
+        var reference = ReferenceText(initial)
+        var step = 0
+        var clampedSeen = PositionAdjustments()
+        while step < 5_000 {
+            let encoding = PositionEncoding.allCases.randomElement(using: &rng)!
+            let roll = Int.random(in: 0..<100, using: &rng)
+            if roll < 4 {
+                // A reversed range: refused, nothing changes.
+                let a = Self.randomPosition(&rng, in: reference, encoding: encoding)
+                var b = a
+                b.character += 1
+                let before = buffer
+                #expect(throws: TextBuffer.Error.reversedRange(TextRange(start: b, end: a))) {
+                    try buffer.apply(.replace(range: TextRange(start: b, end: a), text: "x"), encoding: encoding)
+                }
+                #expect(buffer == before)
+                step += 1
+            } else if roll < 14 {
+                // A batch, as eglot sends: each change is drawn against the text the previous one left.
+                var expected: [(replaced: Range<Int>, insertedCount: Int, adjustments: PositionAdjustments)] = []
+                var changes: [TextChange] = []
+                for _ in 0..<Int.random(in: 2...4, using: &rng) {
+                    let change = Self.randomChange(&rng, in: reference, encoding: encoding)
+                    changes.append(change)
+                    expected.append(Self.applyToReference(change, &reference, encoding: encoding))
+                }
+                let effects = try buffer.applyAll(changes, encoding: encoding)
+                #expect(effects.map(\.replacedRange) == expected.map(\.replaced), "step \(step)")
+                #expect(effects.map(\.insertedCount) == expected.map(\.insertedCount), "step \(step)")
+                #expect(effects.map(\.adjustments) == expected.map(\.adjustments), "step \(step)")
+                step += changes.count
+            } else {
+                let change = Self.randomChange(&rng, in: reference, encoding: encoding)
+                let oldBytes = buffer.bytes
+                let expected = Self.applyToReference(change, &reference, encoding: encoding)
+                let effect = try buffer.apply(change, encoding: encoding)
+                #expect(effect.replacedRange == expected.replaced, "step \(step): \(change)")
+                #expect(effect.insertedCount == expected.insertedCount, "step \(step)")
+                #expect(effect.adjustments == expected.adjustments, "step \(step): \(change)")
+                clampedSeen.formUnion(effect.adjustments)
+                // Bytes before firstChangedOffset survive; the byte at it (if both texts have one) differs.
+                let first = effect.firstChangedOffset
+                #expect(oldBytes.prefix(first) == buffer.bytes.prefix(first), "step \(step)")
+                let compared = effect.replacedRange.lowerBound + min(effect.replacedRange.count, effect.insertedCount)
+                if first < compared { #expect(oldBytes[first] != buffer.bytes[first], "step \(step)") }
+                step += 1
+            }
+            Self.expectAgreement(buffer, reference, step: step)
+            try Self.expectPositionsAgree(buffer, reference, rng: &rng)
+        }
+        #expect(
+            clampedSeen == [.lineClamped, .characterClamped, .snappedToCodePointStart], "every adjustment exercised")
+    }
+
+    /// A few random code-point boundaries convert the way the reference counts them, and back.
+    static func expectPositionsAgree(_ buffer: TextBuffer, _ reference: ReferenceText, rng: inout SplitMix64) throws {
+        let lines = reference.lines
+        for _ in 0..<3 {
+            let encoding = PositionEncoding.allCases.randomElement(using: &rng)!
+            let line = Int.random(in: 0..<lines.count, using: &rng)
+            let index = Int.random(in: lines[line].start...lines[line].contentEnd, using: &rng)
+            let character = reference.scalars[lines[line].start..<index].reduce(0) {
+                $0 + ReferenceText.units(of: $1, in: encoding)
+            }
+            let offset = reference.byteOffset(ofScalarIndex: index)
+            let position = TextPosition(line: line, character: character)
+            #expect(buffer.position(ofOffset: offset, encoding: encoding) == position)
+            #expect(try buffer.offset(of: position, encoding: encoding) == ResolvedOffset(offset: offset))
+        }
+    }
+}
