@@ -35,7 +35,7 @@ let package = Package(
         // Byte-level language model: cells, inference state, sampling, safetensors.
         .target(name: "RecurModel", dependencies: ["RecurKernels", "CDefaultModel"]),
         // Documents: text buffers, LSP positions in UTF-8/16/32, edit application.
-        .target(name: "RecurDocuments"),
+        .target(name: "RecurDocuments", dependencies: ["RecurModel"]),
         // Training: batching, loss, Adam, schedules, checkpoints, progress, plots.
         .target(name: "RecurTraining", dependencies: ["RecurModel", "RecurKernels"]),
         // Evaluation: keystroke-savings simulation and the baselines it is compared with.
@@ -57,7 +57,7 @@ let package = Package(
             name: "RecurModelTests", dependencies: ["RecurModel", "RecurKernels"],
             exclude: ["Fixtures"]),
         .testTarget(name: "RecurTrainingTests", dependencies: ["RecurTraining", "RecurModel"]),
-        .testTarget(name: "RecurDocumentsTests", dependencies: ["RecurDocuments"]),
+        .testTarget(name: "RecurDocumentsTests", dependencies: ["RecurDocuments", "RecurModel"]),
         .testTarget(name: "RecurEvaluationTests", dependencies: ["RecurEvaluation", "RecurModel"]),
         .testTarget(name: "RecurCLITests", dependencies: ["recur"]),
     ],

@@ -1,15 +1,9 @@
+import RecurModel
+
 extension TextBuffer {
     /// Whether `byte` belongs to a word for completion: an ASCII letter, digit or `_`, or any byte of a
     /// non-ASCII code point (>= 0x80), so that words in any script count without decoding.
-    package static func isWordByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), 0x80...:
-            true
-        default:
-            false
-        }
-    }
+    package static func isWordByte(_ byte: UInt8) -> Bool { ByteVocabulary.isWordByte(byte) }
 
     /// The word bytes just before `offset` (clamped into `0...count`): what the user has typed of the word at
     /// the cursor, and so the start of a completion's `textEdit`. Empty when the byte before is not a word byte.
