@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "CDefaultModel", cSettings: [.headerSearchPath("../../Models")]),
         // Byte-level language model: cells, inference state, sampling, safetensors.
         .target(name: "RecurModel", dependencies: ["RecurKernels", "CDefaultModel"]),
+        // Wire protocol: Content-Length framing, JSON-RPC 2.0, LSP and recur/* message types. Foundation only.
+        .target(name: "RecurProtocol"),
         // Documents: text buffers, LSP positions in UTF-8/16/32, edit application.
         .target(name: "RecurDocuments", dependencies: ["RecurModel"]),
         // Training: batching, loss, Adam, schedules, checkpoints, progress, plots.
@@ -57,6 +59,7 @@ let package = Package(
             name: "RecurModelTests", dependencies: ["RecurModel", "RecurKernels"],
             exclude: ["Fixtures"]),
         .testTarget(name: "RecurTrainingTests", dependencies: ["RecurTraining", "RecurModel"]),
+        .testTarget(name: "RecurProtocolTests", dependencies: ["RecurProtocol"]),
         .testTarget(name: "RecurDocumentsTests", dependencies: ["RecurDocuments", "RecurModel"]),
         .testTarget(name: "RecurEvaluationTests", dependencies: ["RecurEvaluation", "RecurModel"]),
         .testTarget(name: "RecurCLITests", dependencies: ["recur"]),

@@ -337,3 +337,28 @@ extension Predictor {
         return total
     }
 }
+
+extension Predictor {
+    /// Total negative log-likelihood (nats) of `bytes` when each byte is predicted from the state the window rule
+    /// allows (see `ContextWindow`), rather than from the whole text before it: what a daemon using that window
+    /// predicts. Each block of `interval` bytes is scored after a warm-up over the block before it.
+    public func negativeLogLikelihood(of bytes: [UInt8], window: ContextWindow) -> Double {
+        let R = window.interval
+        var total = 0.0
+        var logp = [Float](repeating: 0, count: R)
+        var blockStart = 0
+        while blockStart < bytes.count {
+            let blockEnd = min(blockStart + R, bytes.count)
+            // The first block's bytes use chain 0 for q < 2R, so the first two blocks share one chain.
+            var state = RecurrentState(config: config)
+            let warmStart = window.resetPoint(blockStart)
+            advance(&state, through: bytes[warmStart..<blockStart])
+            logp.withUnsafeMutableBufferPointer {
+                advance(&state, through: bytes[blockStart..<blockEnd], logProbabilities: $0.baseAddress!)
+            }
+            for i in 0..<(blockEnd - blockStart) { total -= Double(logp[i]) }
+            blockStart = blockEnd
+        }
+        return total
+    }
+}

@@ -40,6 +40,13 @@ extension Recur {
         @Option(name: .customLong("ngram-order"), help: "Order of the character n-gram baseline (1 to 7).")
         var ngramOrder: Int = 5
 
+        @Option(
+            help: """
+                Score each byte from the state the daemon's window rule allows (reset every N bytes, so 1 to 2·N \
+                bytes of context) instead of the whole text before it.
+                """)
+        var window: Int?
+
         @OptionGroup(title: "Keystroke savings") var ksr: KeystrokeSavingsOptions
 
         @Argument(help: "Text files to score.")
@@ -50,6 +57,7 @@ extension Recur {
             if let validationSplit, !(validationSplit > 0 && validationSplit <= 0.9) {
                 throw ValidationError("--validation-split must be in (0, 0.9]")
             }
+            if let window, window < 1 { throw ValidationError("--window must be positive") }
             guard (1...7).contains(ngramOrder) else { throw ValidationError("--ngram-order must be between 1 and 7") }
         }
 
@@ -112,7 +120,10 @@ extension Recur {
                 scores.append(
                     Score(
                         path: path, bytes: bytes.count, characters: characters,
-                        nats: predictor.negativeLogLikelihood(of: bytes),
+                        nats: window.map {
+                            predictor.negativeLogLikelihood(of: bytes, window: ContextWindow(interval: $0))
+                        }
+                            ?? predictor.negativeLogLikelihood(of: bytes),
                         baselineNats: baseline?.negativeLogLikelihood(of: bytes)))
             }
             let total = Score(

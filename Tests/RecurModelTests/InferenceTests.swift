@@ -110,3 +110,25 @@ import Testing
         #expect(InferenceTests.close(spanA.values, spanB.values, tolerance: 1e-5))
     }
 }
+
+@Suite struct WindowedScoringTests {
+    @Test func windowedLossFollowsTheResetPointRule() {
+        let config = ModelConfig(cell: .gru, layers: 2, hidden: 10, embedding: 4)
+        let predictor = Predictor(engine: InferenceEngine(model: LanguageModel(config: config, seed: 6)))
+        let text = Array(String(repeating: "window rule, état 🦊. ", count: 9).utf8)
+        // A window wider than the text is the full context.
+        let full = predictor.negativeLogLikelihood(of: text)
+        #expect(abs(predictor.negativeLogLikelihood(of: text, window: ContextWindow(interval: 10_000)) - full) < 1e-6)
+        // Otherwise, each byte q is predicted from a fresh run over text[resetPoint(q)..<q].
+        let window = ContextWindow(interval: 16)
+        var expected = 0.0
+        for q in text.indices {
+            var state = RecurrentState(config: config)
+            for byte in text[window.resetPoint(q)..<q] { predictor.step(&state, bytes: [byte]) }
+            expected -= Double(predictor.logProbabilities(state)[Int(text[q])])
+        }
+        let windowed = predictor.negativeLogLikelihood(of: text, window: window)
+        #expect(abs(windowed - expected) < 1e-3 * expected)
+        #expect(windowed != full, "a 16-byte window changes the predictions")
+    }
+}
