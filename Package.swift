@@ -38,6 +38,13 @@ let package = Package(
         .target(name: "RecurProtocol"),
         // Documents: text buffers, LSP positions in UTF-8/16/32, edit application.
         .target(name: "RecurDocuments", dependencies: ["RecurModel"]),
+        // The language server: connection state, documents, dispatch, completions, cancellation.
+        .target(
+            name: "RecurServer",
+            dependencies: [
+                "RecurProtocol", "RecurDocuments", "RecurModel", "RecurKernels",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // Training: batching, loss, Adam, schedules, checkpoints, progress, plots.
         .target(name: "RecurTraining", dependencies: ["RecurModel", "RecurKernels"]),
         // Evaluation: keystroke-savings simulation and the baselines it is compared with.
@@ -46,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "recur",
             dependencies: [
-                "RecurKernels", "RecurModel", "RecurTraining", "RecurEvaluation",
+                "RecurKernels", "RecurModel", "RecurTraining", "RecurEvaluation", "RecurServer", "RecurProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -62,7 +69,7 @@ let package = Package(
         .testTarget(name: "RecurProtocolTests", dependencies: ["RecurProtocol"]),
         .testTarget(name: "RecurDocumentsTests", dependencies: ["RecurDocuments", "RecurModel"]),
         .testTarget(name: "RecurEvaluationTests", dependencies: ["RecurEvaluation", "RecurModel"]),
-        .testTarget(name: "RecurCLITests", dependencies: ["recur"]),
+        .testTarget(name: "RecurCLITests", dependencies: ["recur", "RecurProtocol"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -61,7 +61,7 @@ package enum MessageRegistry {
     package static let requests: [String: any RequestType.Type] = Dictionary(
         uniqueKeysWithValues: ([
             InitializeRequest.self, ShutdownRequest.self, CompletionRequest.self, InlineCompletionRequest.self,
-            CreateWorkDoneProgressRequest.self,
+            CreateWorkDoneProgressRequest.self, RecurCompleteRequest.self, RecurStatusRequest.self,
         ] as [any RequestType.Type]).map { ($0.method, $0) })
 
     package static let notifications: [String: any NotificationType.Type] = Dictionary(

@@ -2,7 +2,7 @@ import ArgumentParser
 import Logging
 
 @main
-struct Recur: ParsableCommand {
+struct Recur: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recur",
         abstract: "A private, local, byte-level RNN completion engine.",
@@ -11,7 +11,8 @@ struct Recur: ParsableCommand {
             and score files. Models are PyTorch-compatible safetensors files.
             """,
         version: "0.1.0",
-        subcommands: [Train.self, Generate.self, Complete.self, Eval.self]
+        subcommands: [Serve.self, Complete.self, Generate.self, Train.self, Eval.self],
+        defaultSubcommand: Serve.self
     )
 }
 

@@ -1,0 +1,53 @@
+/// `recur/status`: the model, open documents, memory and recent completion latency.
+package struct RecurStatusRequest: RequestType {
+    package static let method = "recur/status"
+    package typealias Params = EmptyParams
+    package typealias Response = RecurStatus
+}
+
+package struct RecurStatus: Codable, Sendable, Hashable {
+    package struct Model: Codable, Sendable, Hashable {
+        package var name: String
+        package var architecture: String
+        package var parameters: Int
+        package var sha256: String?
+        package var precision: String
+
+        package init(name: String, architecture: String, parameters: Int, sha256: String?, precision: String) {
+            self.name = name
+            self.architecture = architecture
+            self.parameters = parameters
+            self.sha256 = sha256
+            self.precision = precision
+        }
+    }
+    package struct Latency: Codable, Sendable, Hashable {
+        package var count: Int
+        package var p50Milliseconds: Double
+        package var p95Milliseconds: Double
+        package var p99Milliseconds: Double
+
+        package init(count: Int, p50Milliseconds: Double, p95Milliseconds: Double, p99Milliseconds: Double) {
+            self.count = count
+            self.p50Milliseconds = p50Milliseconds
+            self.p95Milliseconds = p95Milliseconds
+            self.p99Milliseconds = p99Milliseconds
+        }
+    }
+    package var model: Model?
+    package var openDocuments: Int
+    package var residentMemoryBytes: Int
+    package var completionLatency: Latency
+    package var positionEncoding: String
+
+    package init(
+        model: Model?, openDocuments: Int, residentMemoryBytes: Int, completionLatency: Latency,
+        positionEncoding: String
+    ) {
+        self.model = model
+        self.openDocuments = openDocuments
+        self.residentMemoryBytes = residentMemoryBytes
+        self.completionLatency = completionLatency
+        self.positionEncoding = positionEncoding
+    }
+}

@@ -1,0 +1,383 @@
+import Foundation
+import Logging
+import RecurDocuments
+import RecurKernels
+import RecurModel
+import RecurProtocol
+
+/// The language server: owns the connection state and the open documents, routes messages, and runs completions.
+///
+/// Messages arrive in order through `handle(_:)`. Notifications and cheap requests are handled there; completions
+/// take a snapshot of their document (text and state checkpoints) and run in a task of their own, kept by request
+/// id so that `$/cancelRequest` can cancel it while the next messages keep flowing. A completion is answered for the
+/// document version it saw; its updated checkpoints are kept only if that version is still current.
+package actor Server {
+    package enum Phase: Sendable { case uninitialized, running, shutDown }
+
+    struct OpenDocument {
+        var document: Document
+        var checkpoints: HiddenStateCheckpoints
+    }
+
+    private let send: @Sendable ([UInt8]) -> Void
+    private let terminate: @Sendable (Int32) -> Void
+    private let logger: Logger
+    private var engineTask: Task<InferenceEngine, any Error>
+    private var modelName: String
+    private(set) var phase = Phase.uninitialized
+    private var encoding = PositionEncoding.utf16
+    private var documents: [DocumentURI: OpenDocument] = [:]
+    private var inFlight: [RequestID: Task<Void, Never>] = [:]
+    private var idlePredictors: [PredictorBox] = []
+    private var latencies = LatencyRecorder()
+    private var defaults = SamplingOptions(count: 6, temperature: 0.7, maxBytes: 40, stop: .word)
+    /// The window rule for document states (see `ContextWindow`); chosen by measurement, see the README.
+    let window: ContextWindow
+
+    package init(
+        modelName: String, loadModel: @escaping @Sendable () throws -> LanguageModel<Float>,
+        window: ContextWindow = ContextWindow(interval: 256), send: @escaping @Sendable ([UInt8]) -> Void,
+        terminate: @escaping @Sendable (Int32) -> Void, logger: Logger = Logger(label: "recur.server")
+    ) {
+        self.send = send
+        self.terminate = terminate
+        self.logger = logger
+        self.modelName = modelName
+        self.window = window
+        // Load in parallel with the handshake, so `initialize` is answered at once.
+        engineTask = Task.detached(priority: .userInitiated) {
+            BLASThreads.set(1)
+            return InferenceEngine(model: try loadModel())
+        }
+    }
+
+    // MARK: Dispatch
+
+    package func handle(_ message: IncomingMessage) async {
+        switch message {
+        case .request(let id, let method, let params):
+            await handleRequest(id: id, method: method, params: params)
+        case .notification(let method, let params):
+            await handleNotification(method: method, params: params)
+        case .response, .errorResponse:
+            break  // answers to our own requests (progress creation); nothing waits on them yet
+        }
+    }
+
+    /// The input ended (the client closed the pipe or died): exit, with status 0 only after `shutdown`.
+    package func inputEnded() {
+        logger.info("input closed")
+        terminate(phase == .shutDown ? 0 : 1)
+    }
+
+    private func reply(_ id: RequestID, _ result: some Encodable) { send(JSONRPC.response(id: id, result: result)) }
+    private func fail(_ id: RequestID, _ error: ResponseError) { send(JSONRPC.errorResponse(id: id, error: error)) }
+
+    private func handleRequest(id: RequestID, method: String, params: JSONValue?) async {
+        if phase == .uninitialized && method != InitializeRequest.method {
+            return fail(id, .serverNotInitialized)
+        }
+        if phase == .shutDown {
+            return fail(id, ResponseError(code: .invalidRequest, message: "the server is shutting down"))
+        }
+        do {
+            switch method {
+            case InitializeRequest.method:
+                try initialize(id: id, params: InitializeRequest.decodeParams(params))
+            case ShutdownRequest.method:
+                // Answer what is in flight first (cancelled requests get -32800), then the shutdown itself.
+                phase = .shutDown
+                let running = Array(inFlight.values)
+                for task in running { task.cancel() }
+                for task in running { await task.value }
+                reply(id, NullResponse())
+            case CompletionRequest.method:
+                let p = try CompletionRequest.decodeParams(params)
+                try startCompletion(id: id, uri: p.textDocument.uri, position: p.position) { ctx in
+                    CompletionList(
+                        isIncomplete: true,
+                        items: CompletionService.completionItems(
+                            buffer: ctx.buffer, cursor: ctx.cursor, state: ctx.state, predictor: ctx.predictor,
+                            options: ctx.options, encoding: ctx.encoding))
+                }
+            case InlineCompletionRequest.method:
+                let p = try InlineCompletionRequest.decodeParams(params)
+                let automatic = p.context.triggerKind == .automatic
+                try startCompletion(id: id, uri: p.textDocument.uri, position: p.position) { ctx in
+                    InlineCompletionList(
+                        items: CompletionService.inlineItems(
+                            buffer: ctx.buffer, cursor: ctx.cursor, state: ctx.state, predictor: ctx.predictor,
+                            options: ctx.options, encoding: ctx.encoding, count: automatic ? 1 : 3))
+                }
+            case RecurCompleteRequest.method:
+                try recurComplete(id: id, params: RecurCompleteRequest.decodeParams(params))
+            case RecurStatusRequest.method:
+                reply(id, await status())
+            default:
+                fail(id, .methodNotFound(method))
+            }
+        } catch {
+            fail(id, error)
+        }
+    }
+
+    private func handleNotification(method: String, params: JSONValue?) async {
+        if method == ExitNotification.method {
+            terminate(phase == .shutDown ? 0 : 1)
+            return
+        }
+        guard phase != .uninitialized else { return }  // dropped before initialize, as the spec says
+        do {
+            switch method {
+            case InitializedNotification.method:
+                break
+            case DidOpenTextDocumentNotification.method:
+                let p = try DidOpenTextDocumentNotification.decodeParams(params)
+                let item = p.textDocument
+                if documents[item.uri] != nil { logger.warning("didOpen for \(item.uri), already open: replacing it") }
+                documents[item.uri] = OpenDocument(
+                    document: Document(
+                        uri: item.uri, languageId: item.languageId, version: item.version, text: item.text),
+                    checkpoints: HiddenStateCheckpoints(window: window))
+            case DidChangeTextDocumentNotification.method:
+                let p = try DidChangeTextDocumentNotification.decodeParams(params)
+                try change(p)
+            case DidCloseTextDocumentNotification.method:
+                let p = try DidCloseTextDocumentNotification.decodeParams(params)
+                if documents.removeValue(forKey: p.textDocument.uri) == nil {
+                    logger.warning("didClose for \(p.textDocument.uri), which is not open")
+                }
+            case CancelRequestNotification.method:
+                let p = try CancelRequestNotification.decodeParams(params)
+                inFlight[p.id]?.cancel()
+            default:
+                if !method.hasPrefix("$/") { logger.debug("ignoring notification \(method)") }
+            }
+        } catch {
+            logger.error("\(method): \(error)")
+        }
+    }
+
+    // MARK: Lifecycle
+
+    private func initialize(id: RequestID, params: InitializeParams) throws(ResponseError) {
+        guard phase == .uninitialized else {
+            throw ResponseError(code: .invalidRequest, message: "initialize may be sent only once")
+        }
+        encoding = params.capabilities.positionEncodings.contains(.utf8) ? .utf8 : .utf16
+        if let options = params.initializationOptions { applyInitializationOptions(options) }
+        phase = .running
+        let capabilities = ServerCapabilities(
+            positionEncoding: encoding == .utf8 ? .utf8 : .utf16,
+            textDocumentSync: TextDocumentSyncOptions(openClose: true, change: .incremental),
+            completionProvider: CompletionOptions(triggerCharacters: [".", "_", " "], resolveProvider: false),
+            inlineCompletionProvider: .options(InlineCompletionOptions()))
+        reply(id, InitializeResult(capabilities: capabilities, serverInfo: ServerInfo(name: "recur", version: "0.1.0")))
+    }
+
+    /// `initializationOptions`: `n`, `temperature`, `topK`, `topP`, `maxChars` set the sampling defaults.
+    private func applyInitializationOptions(_ options: JSONValue) {
+        if let n = options["n"]?.intValue, (1...100).contains(n) { defaults.count = n }
+        if let t = options["temperature"]?.doubleValue, t >= 0, t.isFinite { defaults.temperature = Float(t) }
+        if let k = options["topK"]?.intValue, k >= 0 { defaults.topK = k == 0 ? nil : k }
+        if let p = options["topP"]?.doubleValue, p > 0, p <= 1 { defaults.topP = Float(p) }
+        if let m = options["maxChars"]?.intValue, (1...1000).contains(m) { defaults.maxBytes = m }
+    }
+
+    // MARK: Documents
+
+    private func change(_ p: DidChangeTextDocumentParams) throws {
+        guard var open = documents[p.textDocument.uri] else {
+            logger.warning("didChange for \(p.textDocument.uri), which is not open: ignored")
+            return
+        }
+        let changes = p.contentChanges.map { event -> TextChange in
+            switch event {
+            case .full(let text): return .full(text)
+            case .incremental(let range, _, let text):
+                return .replace(
+                    range: TextRange(
+                        start: TextPosition(line: range.start.line, character: range.start.character),
+                        end: TextPosition(line: range.end.line, character: range.end.character)), text: text)
+            }
+        }
+        do {
+            let effects = try open.document.apply(changes, version: p.textDocument.version, encoding: encoding)
+            if effects.contains(where: \.wasAdjusted) {
+                logger.debug("didChange \(p.textDocument.uri): positions clamped to the document")
+            }
+            if let first = effects.firstChangedOffset { open.checkpoints.invalidate(after: first) }
+            documents[p.textDocument.uri] = open
+        } catch {
+            logger.error("didChange \(p.textDocument.uri) rejected, document unchanged: \(error)")
+        }
+    }
+
+    // MARK: Completions
+
+    struct Context {
+        var buffer: TextBuffer
+        var cursor: Int
+        var state: RecurrentState
+        var predictor: Predictor
+        var options: SamplingOptions
+        var encoding: PositionEncoding
+    }
+
+    private func startCompletion<R: Encodable & Sendable>(
+        id: RequestID, uri: DocumentURI, position: Position, compute: @escaping @Sendable (Context) -> R
+    ) throws(ResponseError) {
+        guard let open = documents[uri] else {
+            throw ResponseError(code: .invalidParams, message: "invalid params: textDocument.uri: \(uri) is not open")
+        }
+        let resolved: ResolvedOffset
+        do {
+            resolved = try open.document.buffer.offset(
+                line: position.line, character: position.character, encoding: encoding)
+        } catch {
+            throw ResponseError(code: .invalidParams, message: "invalid params: position: \(error)")
+        }
+        let snapshot = open
+        let version = open.document.version
+        let options = nextOptions()
+        let encoding = encoding
+        inFlight[id] = Task { [weak self] in
+            guard let self else { return }
+            let started = DispatchTime.now().uptimeNanoseconds
+            guard let predictor = await self.takePredictor() else {
+                await self.finish(id: id, error: .requestFailed("the model could not be loaded"))
+                return
+            }
+            var checkpoints = snapshot.checkpoints
+            let result: R? =
+                Task.isCancelled
+                ? nil
+                : {
+                    let state = checkpoints.state(
+                        at: resolved.offset, in: snapshot.document.buffer.bytes, predictor: predictor.predictor)
+                    return compute(
+                        Context(
+                            buffer: snapshot.document.buffer, cursor: resolved.offset, state: state,
+                            predictor: predictor.predictor, options: options, encoding: encoding))
+                }()
+            let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+            await self.finish(
+                id: id, uri: uri, version: version, checkpoints: checkpoints, predictor: predictor,
+                milliseconds: milliseconds, result: Task.isCancelled ? nil : result)
+        }
+    }
+
+    private func finish<R: Encodable & Sendable>(
+        id: RequestID, uri: DocumentURI, version: Int, checkpoints: HiddenStateCheckpoints, predictor: PredictorBox,
+        milliseconds: Double, result: R?
+    ) {
+        idlePredictors.append(predictor)
+        inFlight[id] = nil
+        if documents[uri]?.document.version == version { documents[uri]?.checkpoints = checkpoints }
+        guard let result else { return fail(id, .requestCancelled) }
+        latencies.record(milliseconds: milliseconds)
+        reply(id, result)
+    }
+
+    private func finish(id: RequestID, error: ResponseError) {
+        inFlight[id] = nil
+        fail(id, error)
+    }
+
+    /// Each request gets its own seed, so repeated requests at one position offer fresh samples.
+    private var requestCounter: UInt64 = 0
+    private func nextOptions() -> SamplingOptions {
+        requestCounter &+= 1
+        var options = defaults
+        options.seed = requestCounter
+        return options
+    }
+
+    private func takePredictor() async -> PredictorBox? {
+        if let box = idlePredictors.popLast() { return box }
+        guard let engine = try? await engineTask.value else { return nil }
+        return PredictorBox(predictor: Predictor(engine: engine))
+    }
+
+    private func recurComplete(id: RequestID, params p: RecurCompleteParams) throws(ResponseError) {
+        var options = nextOptions()
+        if let n = p.n {
+            guard (1...1000).contains(n) else { throw .invalidParams("n: must be between 1 and 1000") }
+            options.count = n
+        }
+        if let t = p.temperature {
+            guard t >= 0, t.isFinite else { throw .invalidParams("temperature: must be 0 or more") }
+            options.temperature = Float(t)
+        }
+        if let k = p.topK {
+            guard k >= 0 else { throw .invalidParams("topK: must not be negative") }
+            options.topK = k == 0 ? nil : k
+        }
+        if let tp = p.topP {
+            guard tp > 0, tp <= 1 else { throw .invalidParams("topP: must be in (0, 1]") }
+            options.topP = Float(tp)
+        }
+        if let m = p.maxChars {
+            guard (1...100_000).contains(m) else { throw .invalidParams("maxChars: must be between 1 and 100000") }
+            options.maxBytes = m
+        }
+        if let stop = p.stop {
+            guard let rule = StopRule(rawValue: stop) else { throw .invalidParams("stop: must be word, line or none") }
+            options.stop = rule
+        }
+        if let seed = p.seed { options.seed = seed }
+        let finalOptions = options
+        let toResult: @Sendable (Context) -> RecurCompleteResult = { ctx in
+            RecurCompleteResult(
+                completions: Sampler.sample(ctx.predictor, from: ctx.state, options: finalOptions).map {
+                    RecurCompletion(text: $0.text, logprob: $0.logprob, probability: $0.probability)
+                })
+        }
+        if let text = p.text {
+            // A text of its own: a scratch document that is never stored.
+            let uri = "recur-scratch:\(id)"
+            let buffer = TextBuffer(text)
+            documents[uri] = OpenDocument(
+                document: Document(uri: uri, languageId: "text", version: 0, text: text),
+                checkpoints: HiddenStateCheckpoints(window: window))
+            defer { documents[uri] = nil }
+            let end = buffer.position(ofOffset: buffer.count, encoding: encoding)
+            try startCompletion(
+                id: id, uri: uri, position: Position(line: end.line, character: end.character), compute: toResult)
+        } else if let document = p.textDocument, let position = p.position {
+            try startCompletion(id: id, uri: document.uri, position: position, compute: toResult)
+        } else {
+            throw .invalidParams("give either text, or textDocument and position")
+        }
+    }
+
+    // MARK: Status
+
+    private func status() async -> RecurStatus {
+        let engine = try? await engineTask.value
+        let model = engine.map { e in
+            RecurStatus.Model(
+                name: modelName, architecture: e.config.description, parameters: e.model.parameters.count,
+                sha256: nil, precision: e.usesHalfPrecision ? "float16 weights" : "float32")
+        }
+        return RecurStatus(
+            model: model, openDocuments: documents.count, residentMemoryBytes: Self.residentMemory(),
+            completionLatency: RecurStatus.Latency(
+                count: latencies.total, p50Milliseconds: latencies.percentile(50),
+                p95Milliseconds: latencies.percentile(95), p99Milliseconds: latencies.percentile(99)),
+            positionEncoding: encoding.rawValue)
+    }
+
+    static func residentMemory() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}
+
+/// Hands a `Predictor` (scratch buffers, not thread-safe) to one completion task at a time. Safe because a box is
+/// either in the server's idle pool or owned by exactly one running task, never both.
+struct PredictorBox: @unchecked Sendable {
+    let predictor: Predictor
+}

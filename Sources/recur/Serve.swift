@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RecurModel
+import RecurProtocol
+import RecurServer
+
+extension Recur {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the completion daemon: JSON-RPC 2.0 with LSP framing on stdin and stdout.",
+            discussion: """
+                Editors start this as a language server. stdout carries only protocol messages; logs go to \
+                stderr (--log-level). Without --model, the embedded default model is used.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var model: ModelOptions
+
+        func run() async throws {
+            global.bootstrap()
+            let transport = StdioTransport()
+            let modelOptions = model
+            let server = Server(
+                modelName: model.model ?? "default (embedded)",
+                loadModel: { try modelOptions.load() },
+                send: transport.send,
+                terminate: { code in Foundation.exit(code) })
+            let (messages, continuation) = AsyncStream.makeStream(of: IncomingMessage.self)
+            let reader = Thread { transport.readMessages(into: continuation) }
+            reader.name = "recur-stdin"
+            reader.start()
+            for await message in messages { await server.handle(message) }
+            await server.inputEnded()
+        }
+    }
+}
