@@ -1,0 +1,86 @@
+import Foundation
+import RecurProtocol
+import Testing
+
+@Suite struct ServerTests {
+    static func initialize(_ client: ServerClient, encodings: [String]? = nil) throws {
+        var capabilities: [String: JSONValue] = [:]
+        if let encodings { capabilities["general"] = ["positionEncodings": .array(encodings.map { .string($0) })] }
+        try client.send([
+            "jsonrpc": "2.0", "id": 0, "method": "initialize", "params": ["capabilities": .object(capabilities)],
+        ])
+        _ = try #require(client.response(to: 0))
+        try client.send(["jsonrpc": "2.0", "method": "initialized", "params": [:]])
+    }
+
+    /// Every request is answered, with a result or -32800, and cancellation overtakes queued work.
+    @Test func cancelledRequestsAnswerRequestCancelled() throws {
+        let client = try ServerClient()
+        defer { client.process.terminate() }
+        try Self.initialize(client)
+        try client.send([
+            "jsonrpc": "2.0", "method": "textDocument/didOpen",
+            "params": [
+                "textDocument": ["uri": "file:///c.txt", "languageId": "plaintext", "version": 1, "text": "The cat"]
+            ],
+        ])
+        for i in 1...40 {
+            try client.send([
+                "jsonrpc": "2.0", "id": .int(i), "method": "textDocument/completion",
+                "params": ["textDocument": ["uri": "file:///c.txt"], "position": ["line": 0, "character": 7]],
+            ])
+            try client.send(["jsonrpc": "2.0", "method": "$/cancelRequest", "params": ["id": .int(i)]])
+        }
+        var cancelled = 0
+        for i in 1...40 {
+            let response = try #require(client.response(to: .int(i)), "request \(i) unanswered")
+            if response["error"]?["code"]?.intValue == -32800 {
+                cancelled += 1
+            } else {
+                #expect(response["result"] != nil)
+            }
+        }
+        #expect(cancelled > 0)
+        // The server still serves.
+        try client.send(["jsonrpc": "2.0", "id": 100, "method": "recur/status"])
+        #expect(client.response(to: 100)?["result"]?["openDocuments"]?.intValue == 1)
+    }
+
+    /// stdout carries nothing but framed protocol messages, and the log goes to stderr.
+    @Test func stdoutCarriesOnlyProtocolMessages() throws {
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["serve", "--log-level", "debug"]
+        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        let messages: [JSONValue] = [
+            ["jsonrpc": "2.0", "id": 1, "method": "initialize", "params": ["capabilities": [:]]],
+            [
+                "jsonrpc": "2.0", "method": "textDocument/didChange",
+                "params": ["textDocument": ["uri": "x", "version": 1], "contentChanges": []],
+            ],
+            ["jsonrpc": "2.0", "id": 2, "method": "shutdown"],
+            ["jsonrpc": "2.0", "method": "exit"],
+        ]
+        for m in messages { stdin.fileHandleForWriting.write(Data(MessageFramer.frame(try m.serialized()))) }
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        let err = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        var framer = MessageFramer()
+        framer.append(out)
+        var count = 0
+        while let event = framer.next() {
+            guard case .message = event else {
+                Issue.record("stdout is not a clean message stream")
+                break
+            }
+            count += 1
+        }
+        #expect(count == 2 && framer.bufferedByteCount == 0)
+        #expect(String(decoding: err, as: UTF8.self).contains("not open"))
+    }
+}
