@@ -4,6 +4,7 @@ PREFIX  ?= /usr/local
 PYTHON  ?= python3
 DEMO    := .build/demo
 BENCH   := .build/bench
+LSP_VENV := .venv-lsp
 
 .PHONY: all deps build run demo-train test bench install clean help lint
 
@@ -60,9 +61,16 @@ demo-train: build
 	  --temperature 0.7 --seed 1
 	.build/release/recur complete --model $(DEMO)/demo.safetensors --n 8 --temperature 0.8 "let predictor = Pre"
 
-test: deps
+test: deps $(LSP_VENV)/.installed
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	RECUR_BIN=$(CURDIR)/.build/debug/recur $(LSP_VENV)/bin/python -m pytest -q -c Tests/lsp/pytest.ini Tests/lsp
+
+# pytest-lsp and friends, for the end-to-end test with a real third-party LSP client.
+$(LSP_VENV)/.installed: Tests/lsp/requirements.txt
+	$(PYTHON) -m venv $(LSP_VENV)
+	$(LSP_VENV)/bin/python -m pip install -q -r Tests/lsp/requirements.txt
+	touch $@
 
 # PyTorch is only a benchmark baseline: it is installed here, never for the tests.
 bench: build

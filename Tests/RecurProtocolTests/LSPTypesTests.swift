@@ -354,7 +354,7 @@ import Testing
         #expect(
             Set(MessageRegistry.requests.keys) == [
                 "initialize", "shutdown", "textDocument/completion", "textDocument/inlineCompletion",
-                "window/workDoneProgress/create",
+                "window/workDoneProgress/create", "recur/complete", "recur/status",
             ])
         #expect(
             Set(MessageRegistry.notifications.keys) == [
