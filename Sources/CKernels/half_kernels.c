@@ -58,41 +58,53 @@ RECUR_TARGET static void gemv_rows(const uint16_t *w, size_t m, size_t k, const 
     }
 }
 
-// Several input rows: each block of four weight rows is converted once into a small float buffer (in L1), then
-// every input row reads it, so the weights stream from memory once per call whatever R is.
+// Several input rows: two weight rows at a time against up to four input rows, so each converted weight vector
+// feeds four FMAs and the weights stream from memory once per group of four input rows.
 RECUR_TARGET static void gemm_rows(const uint16_t *w, size_t m, size_t k, const float *x, size_t ldx, size_t r,
                                    float *y, size_t ldy) {
-    enum { KB = 512 };
-    float buffer[4 * KB] __attribute__((aligned(32)));
-    for (size_t k0 = 0; k0 < k; k0 += KB) {
-        size_t kc = k - k0 < KB ? k - k0 : KB;
-        size_t k8 = kc & ~(size_t)7;
-        for (size_t i = 0; i < m; i += 4) {
-            size_t rows = m - i < 4 ? m - i : 4;
-            for (size_t q = 0; q < rows; q++) {
-                const uint16_t *src = w + (i + q) * k + k0;
-                float *dst = buffer + q * KB;
-                size_t j = 0;
-                for (; j < k8; j += 8) _mm256_store_ps(dst + j, load_half(src + j));
-                for (; j < kc; j++) dst[j] = _cvtsh_ss(src[j]);
+    size_t k8 = k & ~(size_t)7;
+    for (size_t r0 = 0; r0 < r; r0 += 4) {
+        size_t rows = r - r0 < 4 ? r - r0 : 4;
+        const float *x0 = x + r0 * ldx;
+        const float *x1 = x0 + (rows > 1 ? ldx : 0), *x2 = x0 + (rows > 2 ? 2 * ldx : 0),
+                    *x3 = x0 + (rows > 3 ? 3 * ldx : 0);
+        size_t i = 0;
+        for (; i + 2 <= m; i += 2) {
+            const uint16_t *wa = w + i * k, *wb = wa + k;
+            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(),
+                   a3 = _mm256_setzero_ps();
+            __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps(), b2 = _mm256_setzero_ps(),
+                   b3 = _mm256_setzero_ps();
+            for (size_t j = 0; j < k8; j += 8) {
+                __m256 va = load_half(wa + j), vb = load_half(wb + j);
+                __m256 v0 = _mm256_loadu_ps(x0 + j), v1 = _mm256_loadu_ps(x1 + j);
+                __m256 v2 = _mm256_loadu_ps(x2 + j), v3 = _mm256_loadu_ps(x3 + j);
+                a0 = _mm256_fmadd_ps(va, v0, a0);
+                b0 = _mm256_fmadd_ps(vb, v0, b0);
+                a1 = _mm256_fmadd_ps(va, v1, a1);
+                b1 = _mm256_fmadd_ps(vb, v1, b1);
+                a2 = _mm256_fmadd_ps(va, v2, a2);
+                b2 = _mm256_fmadd_ps(vb, v2, b2);
+                a3 = _mm256_fmadd_ps(va, v3, a3);
+                b3 = _mm256_fmadd_ps(vb, v3, b3);
             }
-            for (size_t row = 0; row < r; row++) {
-                const float *xr = x + row * ldx + k0;
-                float *yr = y + row * ldy + i;
-                for (size_t q = 0; q < rows; q++) {
-                    const float *b = buffer + q * KB;
-                    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-                    size_t j = 0;
-                    for (; j + 16 <= k8; j += 16) {
-                        a0 = _mm256_fmadd_ps(_mm256_load_ps(b + j), _mm256_loadu_ps(xr + j), a0);
-                        a1 = _mm256_fmadd_ps(_mm256_load_ps(b + j + 8), _mm256_loadu_ps(xr + j + 8), a1);
-                    }
-                    for (; j < k8; j += 8) a0 = _mm256_fmadd_ps(_mm256_load_ps(b + j), _mm256_loadu_ps(xr + j), a0);
-                    float s = hsum(_mm256_add_ps(a0, a1));
-                    for (; j < kc; j++) s += b[j] * xr[j];
-                    yr[q] += s;
+            float sa[4] = {hsum(a0), hsum(a1), hsum(a2), hsum(a3)};
+            float sb[4] = {hsum(b0), hsum(b1), hsum(b2), hsum(b3)};
+            const float *xs[4] = {x0, x1, x2, x3};
+            for (size_t j = k8; j < k; j++) {
+                float fa = _cvtsh_ss(wa[j]), fb = _cvtsh_ss(wb[j]);
+                for (size_t q = 0; q < 4; q++) {
+                    sa[q] += fa * xs[q][j];
+                    sb[q] += fb * xs[q][j];
                 }
             }
+            for (size_t q = 0; q < rows; q++) {
+                y[(r0 + q) * ldy + i] += sa[q];
+                y[(r0 + q) * ldy + i + 1] += sb[q];
+            }
+        }
+        for (; i < m; i++) {
+            for (size_t q = 0; q < rows; q++) gemv_rows(w + i * k, 1, k, x0 + q * ldx, y + (r0 + q) * ldy + i);
         }
     }
 }

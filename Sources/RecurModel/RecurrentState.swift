@@ -30,12 +30,17 @@ public struct RecurrentState: Sendable, Equatable {
 
     /// `count` copies of row `row`: the start of `count` samples from one primed state.
     public func replicated(row: Int = 0, count: Int) -> RecurrentState {
-        var out = RecurrentState(config: config, rows: count)
+        selecting(rows: Array(repeating: row, count: count))
+    }
+
+    /// The given rows, in the given order.
+    public func selecting(rows selected: [Int]) -> RecurrentState {
+        var out = RecurrentState(config: config, rows: selected.count)
         let H = config.hidden
         for block in 0..<(config.layers * parts) {
-            let src = block * rows * H + row * H
-            for r in 0..<count {
-                let dst = block * count * H + r * H
+            for (r, source) in selected.enumerated() {
+                let src = block * rows * H + source * H
+                let dst = block * selected.count * H + r * H
                 for j in 0..<H { out.values[dst + j] = values[src + j] }
             }
         }

@@ -72,34 +72,42 @@ public enum Sampler {
         var logprobs = [Double](repeating: 0, count: n)
         var finished = [Bool](repeating: false, count: n)
         var finalStates = [RecurrentState?](repeating: nil, count: n)
-        var next = [UInt8](repeating: 0, count: n)
         var inWord = [Bool](repeating: false, count: n)
         var weights = [Float](repeating: 0, count: V)
         var order = [Int](repeating: 0, count: V)
 
+        // `rows` holds only the unfinished samples: position p is sample active[p]. Finished rows are dropped so
+        // that later steps only pay for the samples still running.
+        var active = Array(0..<n)
         for _ in 0..<max(options.maxBytes, 0) {
             let logp = predictor.logProbabilities(rows)
-            for r in 0..<n where !finished[r] {
-                let row = UnsafeBufferPointer(rebasing: logp[(r * V)..<((r + 1) * V)])
+            var stillActive: [Int] = []
+            var stepBytes: [UInt8] = []
+            for (p, r) in active.enumerated() {
+                let row = UnsafeBufferPointer(rebasing: logp[(p * V)..<((p + 1) * V)])
                 let byte = draw(row, options: options, rng: &rng, weights: &weights, order: &order)
                 if let stopMass = stopProbability(byte: byte, row: row, rule: options.stop, inWord: inWord[r]) {
                     logprobs[r] += log(Double(stopMass))
                     finished[r] = true
-                    finalStates[r] = rows.row(r)
+                    finalStates[r] = rows.row(p)
                     continue
                 }
                 inWord[r] = inWord[r] || ByteVocabulary.isWordByte(byte)
                 outputs[r].append(byte)
                 logprobs[r] += Double(row[Int(byte)])
-                next[r] = byte
+                stillActive.append(p)
+                stepBytes.append(byte)
             }
-            if finished.allSatisfy({ $0 }) { break }
-            predictor.step(&rows, bytes: next)
+            if stillActive.isEmpty { break }
+            if stillActive.count < active.count { rows = rows.selecting(rows: stillActive) }
+            active = stillActive.map { active[$0] }
+            predictor.step(&rows, bytes: stepBytes)
         }
+        for (p, r) in active.enumerated() where finalStates[r] == nil { finalStates[r] = rows.row(p) }
         var results: [Completion] = []
         for r in 0..<n {
             var bytes = outputs[r]
-            var finalState = finalStates[r] ?? rows.row(r)
+            var finalState = finalStates[r]!
             var trimmed = false
             while case let partial = ByteVocabulary.incompleteTailLength(bytes), partial > 0 {
                 bytes.removeLast(partial)

@@ -29,6 +29,8 @@ package actor Server {
     private var documents: [DocumentURI: OpenDocument] = [:]
     private var inFlight: [RequestID: Task<Void, Never>] = [:]
     private var idlePredictors: [PredictorBox] = []
+    /// Advances document states on the actor; sampling tasks take theirs from `idlePredictors`.
+    private var statePredictor: Predictor?
     private var latencies = LatencyRecorder()
     private var defaults = SamplingOptions(count: 6, temperature: 0.7, maxBytes: 40, stop: .word)
     /// The window rule for document states (see `ContextWindow`); chosen by measurement, see the README.
@@ -93,24 +95,21 @@ package actor Server {
                 reply(id, NullResponse())
             case CompletionRequest.method:
                 let p = try CompletionRequest.decodeParams(params)
-                try startCompletion(id: id, uri: p.textDocument.uri, position: p.position) { ctx in
+                try await startCompletion(id: id, uri: p.textDocument.uri, position: p.position) { ctx, predictor in
                     CompletionList(
-                        isIncomplete: true,
-                        items: CompletionService.completionItems(
-                            buffer: ctx.buffer, cursor: ctx.cursor, state: ctx.state, predictor: ctx.predictor,
-                            options: ctx.options, encoding: ctx.encoding))
+                        isIncomplete: true, items: CompletionService.completionItems(context: ctx, predictor: predictor)
+                    )
                 }
             case InlineCompletionRequest.method:
                 let p = try InlineCompletionRequest.decodeParams(params)
                 let automatic = p.context.triggerKind == .automatic
-                try startCompletion(id: id, uri: p.textDocument.uri, position: p.position) { ctx in
+                try await startCompletion(id: id, uri: p.textDocument.uri, position: p.position) { ctx, predictor in
                     InlineCompletionList(
                         items: CompletionService.inlineItems(
-                            buffer: ctx.buffer, cursor: ctx.cursor, state: ctx.state, predictor: ctx.predictor,
-                            options: ctx.options, encoding: ctx.encoding, count: automatic ? 1 : 3))
+                            context: ctx, predictor: predictor, count: automatic ? 1 : 3))
                 }
             case RecurCompleteRequest.method:
-                try recurComplete(id: id, params: RecurCompleteRequest.decodeParams(params))
+                try await recurComplete(id: id, params: RecurCompleteRequest.decodeParams(params))
             case RecurStatusRequest.method:
                 reply(id, await status())
             default:
@@ -187,7 +186,8 @@ package actor Server {
     // MARK: Documents
 
     private func change(_ p: DidChangeTextDocumentParams) throws {
-        guard var open = documents[p.textDocument.uri] else {
+        let uri = p.textDocument.uri
+        guard documents[uri] != nil else {
             logger.warning("didChange for \(p.textDocument.uri), which is not open: ignored")
             return
         }
@@ -202,12 +202,13 @@ package actor Server {
             }
         }
         do {
-            let effects = try open.document.apply(changes, version: p.textDocument.version, encoding: encoding)
+            // Mutate in place: a copy of the entry would copy the whole text on every keystroke.
+            let effects = try documents[uri]!.document.apply(
+                changes, version: p.textDocument.version, encoding: encoding)
             if effects.contains(where: \.wasAdjusted) {
-                logger.debug("didChange \(p.textDocument.uri): positions clamped to the document")
+                logger.debug("didChange \(uri): positions clamped to the document")
             }
-            if let first = effects.firstChangedOffset { open.checkpoints.invalidate(after: first) }
-            documents[p.textDocument.uri] = open
+            if let first = effects.firstChangedOffset { documents[uri]!.checkpoints.invalidate(after: first) }
         } catch {
             logger.error("didChange \(p.textDocument.uri) rejected, document unchanged: \(error)")
         }
@@ -215,65 +216,64 @@ package actor Server {
 
     // MARK: Completions
 
-    struct Context {
-        var buffer: TextBuffer
-        var cursor: Int
+    /// What a completion task needs, and nothing that refers to the document's storage: holding that while the
+    /// next keystroke arrives would copy the whole text.
+    struct Context: Sendable {
+        /// The bytes of the word being typed, before the cursor.
+        var prefix: [UInt8]
+        /// Where the word starts and where the cursor is, in the connection's position encoding.
+        var wordStart: Position
+        var cursor: Position
         var state: RecurrentState
-        var predictor: Predictor
         var options: SamplingOptions
-        var encoding: PositionEncoding
     }
 
+    /// Resolves the position and computes the document's state there on the actor (usually a step or two, thanks
+    /// to the checkpoints), then samples in a task of its own, kept by id for cancellation.
     private func startCompletion<R: Encodable & Sendable>(
-        id: RequestID, uri: DocumentURI, position: Position, compute: @escaping @Sendable (Context) -> R
-    ) throws(ResponseError) {
+        id: RequestID, uri: DocumentURI, position: Position,
+        compute: @escaping @Sendable (Context, Predictor) -> R
+    ) async throws(ResponseError) {
+        guard documents[uri] != nil else {
+            throw ResponseError(code: .invalidParams, message: "invalid params: textDocument.uri: \(uri) is not open")
+        }
+        let started = DispatchTime.now().uptimeNanoseconds
+        guard let engine = try? await engineTask.value else {
+            throw .requestFailed("the model could not be loaded; see the server log")
+        }
+        if statePredictor == nil { statePredictor = Predictor(engine: engine) }
         guard let open = documents[uri] else {
             throw ResponseError(code: .invalidParams, message: "invalid params: textDocument.uri: \(uri) is not open")
         }
-        let resolved: ResolvedOffset
+        let buffer = open.document.buffer
+        let cursor: Int
         do {
-            resolved = try open.document.buffer.offset(
-                line: position.line, character: position.character, encoding: encoding)
+            cursor = try buffer.offset(line: position.line, character: position.character, encoding: encoding).offset
         } catch {
             throw ResponseError(code: .invalidParams, message: "invalid params: position: \(error)")
         }
-        let snapshot = open
-        let version = open.document.version
-        let options = nextOptions()
-        let encoding = encoding
+        let state = documents[uri]!.checkpoints.state(at: cursor, in: buffer.bytes, predictor: statePredictor!)
+        let word = buffer.wordPrefix(endingAt: cursor)
+        let context = Context(
+            prefix: Array(buffer[word]),
+            wordStart: CompletionService.position(buffer.position(ofOffset: word.lowerBound, encoding: encoding)),
+            cursor: CompletionService.position(buffer.position(ofOffset: cursor, encoding: encoding)), state: state,
+            options: nextOptions())
         inFlight[id] = Task { [weak self] in
             guard let self else { return }
-            let started = DispatchTime.now().uptimeNanoseconds
-            guard let predictor = await self.takePredictor() else {
-                await self.finish(id: id, error: .requestFailed("the model could not be loaded"))
-                return
-            }
-            var checkpoints = snapshot.checkpoints
-            let result: R? =
-                Task.isCancelled
-                ? nil
-                : {
-                    let state = checkpoints.state(
-                        at: resolved.offset, in: snapshot.document.buffer.bytes, predictor: predictor.predictor)
-                    return compute(
-                        Context(
-                            buffer: snapshot.document.buffer, cursor: resolved.offset, state: state,
-                            predictor: predictor.predictor, options: options, encoding: encoding))
-                }()
+            let box = await self.takePredictor(engine: engine)
+            let result: R? = Task.isCancelled ? nil : compute(context, box.predictor)
             let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
             await self.finish(
-                id: id, uri: uri, version: version, checkpoints: checkpoints, predictor: predictor,
-                milliseconds: milliseconds, result: Task.isCancelled ? nil : result)
+                id: id, predictor: box, milliseconds: milliseconds, result: Task.isCancelled ? nil : result)
         }
     }
 
     private func finish<R: Encodable & Sendable>(
-        id: RequestID, uri: DocumentURI, version: Int, checkpoints: HiddenStateCheckpoints, predictor: PredictorBox,
-        milliseconds: Double, result: R?
+        id: RequestID, predictor: PredictorBox, milliseconds: Double, result: R?
     ) {
         idlePredictors.append(predictor)
         inFlight[id] = nil
-        if documents[uri]?.document.version == version { documents[uri]?.checkpoints = checkpoints }
         guard let result else { return fail(id, .requestCancelled) }
         latencies.record(milliseconds: milliseconds)
         reply(id, result)
@@ -293,13 +293,11 @@ package actor Server {
         return options
     }
 
-    private func takePredictor() async -> PredictorBox? {
-        if let box = idlePredictors.popLast() { return box }
-        guard let engine = try? await engineTask.value else { return nil }
-        return PredictorBox(predictor: Predictor(engine: engine))
+    private func takePredictor(engine: InferenceEngine) -> PredictorBox {
+        idlePredictors.popLast() ?? PredictorBox(predictor: Predictor(engine: engine))
     }
 
-    private func recurComplete(id: RequestID, params p: RecurCompleteParams) throws(ResponseError) {
+    private func recurComplete(id: RequestID, params p: RecurCompleteParams) async throws(ResponseError) {
         var options = nextOptions()
         if let n = p.n {
             guard (1...1000).contains(n) else { throw .invalidParams("n: must be between 1 and 1000") }
@@ -327,9 +325,9 @@ package actor Server {
         }
         if let seed = p.seed { options.seed = seed }
         let finalOptions = options
-        let toResult: @Sendable (Context) -> RecurCompleteResult = { ctx in
+        let toResult: @Sendable (Context, Predictor) -> RecurCompleteResult = { ctx, predictor in
             RecurCompleteResult(
-                completions: Sampler.sample(ctx.predictor, from: ctx.state, options: finalOptions).map {
+                completions: Sampler.sample(predictor, from: ctx.state, options: finalOptions).map {
                     RecurCompletion(text: $0.text, logprob: $0.logprob, probability: $0.probability)
                 })
         }
@@ -342,10 +340,10 @@ package actor Server {
                 checkpoints: HiddenStateCheckpoints(window: window))
             defer { documents[uri] = nil }
             let end = buffer.position(ofOffset: buffer.count, encoding: encoding)
-            try startCompletion(
+            try await startCompletion(
                 id: id, uri: uri, position: Position(line: end.line, character: end.character), compute: toResult)
         } else if let document = p.textDocument, let position = p.position {
-            try startCompletion(id: id, uri: document.uri, position: position, compute: toResult)
+            try await startCompletion(id: id, uri: document.uri, position: position, compute: toResult)
         } else {
             throw .invalidParams("give either text, or textDocument and position")
         }

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Latency and memory of `recur serve`, measured from a client process over pipes, as an editor sees them.
+
+Simulates typing held-out text at the end of a document and asks for a completion after every keystroke.
+  python3 Benchmarks/serve_bench.py [--recur .build/release/recur] [--text FILE] [--typed 5000] [--json]
+Reports p50/p95/p99 per completion request for documents of 1 KB, 100 KB and 10 MB, the time to the first
+completion after opening a 100 KB document, and the daemon's RSS with 100 open 100 KB documents.
+"""
+import argparse
+import json
+import pathlib
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+class Client:
+    def __init__(self, recur):
+        self.proc = subprocess.Popen([recur, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL)
+        self.next_id = 0
+
+    def send(self, message):
+        body = json.dumps(message).encode()
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.proc.stdin.flush()
+
+    def read(self):
+        length = None
+        while True:
+            line = self.proc.stdout.readline()
+            if line in (b"\r\n", b"\n"):
+                break
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        return json.loads(self.proc.stdout.read(length))
+
+    def request(self, method, params):
+        self.next_id += 1
+        rid = self.next_id
+        self.send({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
+        while True:
+            message = self.read()
+            if message.get("id") == rid:
+                return message
+
+    def notify(self, method, params):
+        self.send({"jsonrpc": "2.0", "method": method, "params": params})
+
+    def close(self):
+        self.request("shutdown", None)
+        self.notify("exit", None)
+        self.proc.wait(timeout=30)
+
+
+def position_at_end(text):
+    lines = text.split("\n")
+    return {"line": len(lines) - 1, "character": len(lines[-1].encode("utf-16-le")) // 2}
+
+
+def typing_latencies(client, uri, base, typed):
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "plaintext", "version": 1,
+                                                            "text": base}})
+    # Track the end position incrementally: rescanning a 10 MB string per keystroke would time the client.
+    end = position_at_end(base)
+    latencies = []
+    for i, ch in enumerate(typed):
+        pos = dict(end)
+        client.notify("textDocument/didChange", {
+            "textDocument": {"uri": uri, "version": i + 2},
+            "contentChanges": [{"range": {"start": pos, "end": pos}, "text": ch}]})
+        if ch == "\n":
+            end = {"line": end["line"] + 1, "character": 0}
+        else:
+            end = {"line": end["line"], "character": end["character"] + len(ch.encode("utf-16-le")) // 2}
+        params = {"textDocument": {"uri": uri}, "position": end}
+        start = time.perf_counter()
+        response = client.request("textDocument/completion", params)
+        latencies.append((time.perf_counter() - start) * 1000)
+        assert "result" in response, response
+    client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+    return latencies
+
+
+def percentiles(values):
+    s = sorted(values)
+    pick = lambda q: s[min(len(s) - 1, max(0, int(round(q / 100 * len(s) + 0.5)) - 1))]
+    return {"p50_ms": pick(50), "p95_ms": pick(95), "p99_ms": pick(99), "mean_ms": statistics.fmean(s),
+            "requests": len(s)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--recur", default=str(ROOT / ".build" / "release" / "recur"))
+    ap.add_argument("--text", help="held-out text to type and to fill documents with (default: Recur's sources)")
+    ap.add_argument("--typed", type=int, default=5000, help="characters typed per document size")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    if args.text:
+        source = pathlib.Path(args.text).read_text(encoding="utf-8")
+    else:
+        source = "".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "Sources").rglob("*.swift")))
+    typed = source[-args.typed:]
+    filler = source[:-args.typed] or source
+
+    def document(size):
+        repeated = filler * (size // max(len(filler), 1) + 1)
+        return repeated[:size]
+
+    client = Client(args.recur)
+    client.request("initialize", {"capabilities": {}})
+    client.notify("initialized", {})
+    results = {}
+    for label, size, count in [("1KB", 1_000, args.typed), ("100KB", 100_000, args.typed),
+                               ("10MB", 10_000_000, min(args.typed, 1000))]:
+        base = document(size)
+        results[label] = percentiles(typing_latencies(client, f"file:///bench-{label}.txt", base, typed[:count]))
+
+    # Time to the first completion after opening a 100 KB document.
+    base = document(100_000)
+    start = time.perf_counter()
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": "file:///first.txt", "languageId": "plaintext",
+                                                            "version": 1, "text": base}})
+    client.request("textDocument/completion", {"textDocument": {"uri": "file:///first.txt"},
+                                               "position": position_at_end(base)})
+    results["first_completion_100KB_ms"] = (time.perf_counter() - start) * 1000
+
+    # Memory with 100 open 100 KB documents, each with a completion requested at its end.
+    for i in range(100):
+        text = document(100_000 - i)
+        uri = f"file:///many-{i}.txt"
+        client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "plaintext", "version": 1,
+                                                                "text": text}})
+        client.request("textDocument/completion", {"textDocument": {"uri": uri}, "position": position_at_end(text)})
+    status = client.request("recur/status", None)["result"]
+    results["rss_100_docs_MB"] = status["residentMemoryBytes"] / 1e6
+    results["server_p50_ms"] = status["completionLatency"]["p50Milliseconds"]
+    results["server_p99_ms"] = status["completionLatency"]["p99Milliseconds"]
+    client.close()
+
+    if args.json:
+        print(json.dumps(results, indent=1))
+        return
+    print("| document | p50 | p95 | p99 | requests |")
+    print("|---|---:|---:|---:|---:|")
+    for label in ["1KB", "100KB", "10MB"]:
+        r = results[label]
+        print(f"| {label} | {r['p50_ms']:.2f} ms | {r['p95_ms']:.2f} ms | {r['p99_ms']:.2f} ms | {r['requests']} |")
+    print(f"\ntime to first completion after opening 100 KB: {results['first_completion_100KB_ms']:.1f} ms")
+    print(f"RSS with 100 open 100 KB documents: {results['rss_100_docs_MB']:.1f} MB")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
