@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RecurKernels
 import RecurModel
 
 /// Which model a command runs on: a file, or the default model embedded in the binary.
@@ -17,7 +18,10 @@ struct ModelOptions: ParsableArguments {
         }
     }
 
+    /// Loads the model, and sets BLAS to one thread: batch-1 inference is fastest there, and a second BLAS thread
+    /// spinning against other work on 2 cores made steps several times slower.
     func load() throws -> LanguageModel<Float> {
+        BLASThreads.set(1)
         do {
             guard let model else { return try DefaultModel.load() }
             return try LanguageModel<Float>(contentsOf: URL(fileURLWithPath: model))
