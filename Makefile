@@ -18,10 +18,11 @@ help:
 	@echo "make install PREFIX=~/.local"
 
 # System libraries: OpenBLAS (the BLAS) and SQLite (the store), installed with apt-get when missing.
+DEB_PACKAGES ?= libopenblas-dev libsqlite3-dev
 deps:
 	@if command -v dpkg >/dev/null 2>&1; then \
 	  missing=""; \
-	  for p in libopenblas-dev libsqlite3-dev; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	  if [ -n "$$missing" ]; then \
 	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	      echo "installing$$missing"; \
@@ -61,9 +62,12 @@ demo-train: build
 	  --temperature 0.7 --seed 1
 	.build/release/recur complete --model $(DEMO)/demo.safetensors --n 8 --temperature 0.8 "let predictor = Pre"
 
-test: deps $(LSP_VENV)/.installed
+# The tests also drive real clients: pytest-lsp, and Neovim from Debian's packages.
+test: $(LSP_VENV)/.installed
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="libopenblas-dev libsqlite3-dev neovim"
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	RECUR_BIN=$(CURDIR)/.build/debug/recur Tests/editors/run_nvim.sh
 	RECUR_BIN=$(CURDIR)/.build/debug/recur $(LSP_VENV)/bin/python -m pytest -q -c Tests/lsp/pytest.ini Tests/lsp
 
 # pytest-lsp and friends, for the end-to-end test with a real third-party LSP client.
