@@ -67,7 +67,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(name: "RecurTrainingTests", dependencies: ["RecurTraining", "RecurModel"]),
         .testTarget(name: "RecurProtocolTests", dependencies: ["RecurProtocol"]),
-        .testTarget(name: "RecurDocumentsTests", dependencies: ["RecurDocuments", "RecurModel"]),
+        .testTarget(name: "RecurDocumentsTests", dependencies: ["RecurDocuments", "RecurModel", "RecurKernels"]),
         .testTarget(name: "RecurEvaluationTests", dependencies: ["RecurEvaluation", "RecurModel"]),
         .testTarget(name: "RecurCLITests", dependencies: ["recur", "RecurProtocol"]),
     ],

@@ -1,20 +1,9 @@
 import RecurDocuments
+import RecurKernels
 import Testing
 
-/// SplitMix64 (Steele, Lea and Flood 2014): a tiny seeded generator, so failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The production generator (SplitMix64), so failures reproduce.
+typealias SplitMix64 = SeededGenerator
 
 /// The slow, obvious model of a document: an array of code points, re-split into lines on every question.
 struct ReferenceText {

@@ -1,3 +1,4 @@
+import RecurKernels
 import RecurModel
 import Testing
 
@@ -29,7 +30,7 @@ import Testing
         let window = ContextWindow(interval: 24)
         var checkpoints = HiddenStateCheckpoints(window: window, spacing: 5, capacity: 40)
         var buffer = TextBuffer("fn main() {\n    let café = \"🦊\";\n}\n")
-        var rng = TestRNG(seed: 17)
+        var rng = SeededGenerator(seed: 17)
         let pieces = ["a", "é", "🦊", "\n", "let ", "→", "\r\n", "", "xyz", "中文"]
         for iteration in 0..<2000 {
             let encoding = PositionEncoding.allCases[Int(rng.next() % 3)]
@@ -84,18 +85,5 @@ import Testing
         let steps = checkpoints.steps
         #expect(checkpoints.state(at: text.count, in: text, predictor: predictor) == state)
         #expect(checkpoints.steps == steps, "no recomputation")
-    }
-}
-
-/// SplitMix64, for reproducible random edits.
-struct TestRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
