@@ -62,12 +62,13 @@ demo-train: build
 	  --temperature 0.7 --seed 1
 	.build/release/recur complete --model $(DEMO)/demo.safetensors --n 8 --temperature 0.8 "let predictor = Pre"
 
-# The tests also drive real clients: pytest-lsp, and Neovim from Debian's packages.
+# The tests also drive real clients: pytest-lsp, and Neovim and Emacs with eglot from Debian's packages.
 test: $(LSP_VENV)/.installed
-	@$(MAKE) --no-print-directory deps DEB_PACKAGES="libopenblas-dev libsqlite3-dev neovim"
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="libopenblas-dev libsqlite3-dev neovim emacs-nox elpa-eglot"
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	RECUR_BIN=$(CURDIR)/.build/debug/recur Tests/editors/run_nvim.sh
+	RECUR_BIN=$(CURDIR)/.build/debug/recur Tests/editors/run_emacs.sh
 	RECUR_BIN=$(CURDIR)/.build/debug/recur $(LSP_VENV)/bin/python -m pytest -q -c Tests/lsp/pytest.ini Tests/lsp
 
 # pytest-lsp and friends, for the end-to-end test with a real third-party LSP client.
