@@ -28,6 +28,9 @@ public struct HiddenStateCheckpoints: Sendable {
 
     public var count: Int { chains.values.reduce(0) { $0 + $1.count } }
 
+    /// Forgets every checkpoint (memory pressure from other documents); the next request recomputes.
+    public mutating func removeAll() { chains.removeAll() }
+
     /// Forgets every checkpoint after byte `offset`: the text from there on changed.
     public mutating func invalidate(after offset: Int) {
         for (start, points) in chains {

@@ -17,6 +17,8 @@ package actor Server {
     struct OpenDocument {
         var document: Document
         var checkpoints: HiddenStateCheckpoints
+        /// When a completion last used this document, for the least-recently-used eviction of checkpoints.
+        var lastUsed: UInt64 = 0
     }
 
     private let send: @Sendable ([UInt8]) -> Void
@@ -35,10 +37,15 @@ package actor Server {
     private var defaults = SamplingOptions(count: 6, temperature: 0.7, maxBytes: 40, stop: .word)
     /// The window rule for document states (see `ContextWindow`); chosen by measurement, see the README.
     let window: ContextWindow
+    /// At most this many hidden states are kept across all documents; the least recently used documents lose
+    /// theirs first (they are recomputed, at most 2·interval steps, when needed again).
+    private var checkpointBudget: Int
+    private var useCounter: UInt64 = 0
 
     package init(
         modelName: String, loadModel: @escaping @Sendable () throws -> LanguageModel<Float>,
-        window: ContextWindow = ContextWindow(interval: 256), send: @escaping @Sendable ([UInt8]) -> Void,
+        window: ContextWindow = ContextWindow(interval: 256), checkpointBudget: Int = 2048,
+        send: @escaping @Sendable ([UInt8]) -> Void,
         terminate: @escaping @Sendable (Int32) -> Void, logger: Logger = Logger(label: "recur.server")
     ) {
         self.send = send
@@ -46,6 +53,7 @@ package actor Server {
         self.logger = logger
         self.modelName = modelName
         self.window = window
+        self.checkpointBudget = max(checkpointBudget, 8)
         // Load in parallel with the handshake, so `initialize` is answered at once.
         engineTask = Task.detached(priority: .userInitiated) {
             BLASThreads.set(1)
@@ -181,6 +189,7 @@ package actor Server {
         if let k = options["topK"]?.intValue, k >= 0 { defaults.topK = k == 0 ? nil : k }
         if let p = options["topP"]?.doubleValue, p > 0, p <= 1 { defaults.topP = Float(p) }
         if let m = options["maxChars"]?.intValue, (1...1000).contains(m) { defaults.maxBytes = m }
+        if let b = options["checkpointBudget"]?.intValue, b >= 8 { checkpointBudget = b }
     }
 
     // MARK: Documents
@@ -253,6 +262,9 @@ package actor Server {
             throw ResponseError(code: .invalidParams, message: "invalid params: position: \(error)")
         }
         let state = documents[uri]!.checkpoints.state(at: cursor, in: buffer.bytes, predictor: statePredictor!)
+        useCounter += 1
+        documents[uri]!.lastUsed = useCounter
+        enforceCheckpointBudget(keeping: uri)
         let word = buffer.wordPrefix(endingAt: cursor)
         let context = Context(
             prefix: Array(buffer[word]),
@@ -266,6 +278,18 @@ package actor Server {
             let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
             await self.finish(
                 id: id, predictor: box, milliseconds: milliseconds, result: Task.isCancelled ? nil : result)
+        }
+    }
+
+    /// Drops whole documents' checkpoints, least recently used first, until the total fits the budget.
+    private func enforceCheckpointBudget(keeping current: DocumentURI) {
+        var total = documents.values.reduce(0) { $0 + $1.checkpoints.count }
+        guard total > checkpointBudget else { return }
+        let byAge = documents.filter { $0.key != current && $0.value.checkpoints.count > 0 }
+            .sorted { $0.value.lastUsed < $1.value.lastUsed }
+        for (uri, open) in byAge where total > checkpointBudget {
+            total -= open.checkpoints.count
+            documents[uri]!.checkpoints.removeAll()
         }
     }
 
@@ -359,7 +383,9 @@ package actor Server {
                 sha256: nil, precision: e.usesHalfPrecision ? "float16 weights" : "float32")
         }
         return RecurStatus(
-            model: model, openDocuments: documents.count, residentMemoryBytes: Self.residentMemory(),
+            model: model, openDocuments: documents.count,
+            hiddenStates: documents.values.reduce(0) { $0 + $1.checkpoints.count },
+            residentMemoryBytes: Self.residentMemory(),
             completionLatency: RecurStatus.Latency(
                 count: latencies.total, p50Milliseconds: latencies.percentile(50),
                 p95Milliseconds: latencies.percentile(95), p99Milliseconds: latencies.percentile(99)),

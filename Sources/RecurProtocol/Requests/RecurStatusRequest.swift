@@ -36,16 +36,19 @@ package struct RecurStatus: Codable, Sendable, Hashable {
     }
     package var model: Model?
     package var openDocuments: Int
+    /// Hidden states kept at checkpoints across all documents (bounded by the checkpoint budget).
+    package var hiddenStates: Int?
     package var residentMemoryBytes: Int
     package var completionLatency: Latency
     package var positionEncoding: String
 
     package init(
-        model: Model?, openDocuments: Int, residentMemoryBytes: Int, completionLatency: Latency,
-        positionEncoding: String
+        model: Model?, openDocuments: Int, hiddenStates: Int? = nil, residentMemoryBytes: Int,
+        completionLatency: Latency, positionEncoding: String
     ) {
         self.model = model
         self.openDocuments = openDocuments
+        self.hiddenStates = hiddenStates
         self.residentMemoryBytes = residentMemoryBytes
         self.completionLatency = completionLatency
         self.positionEncoding = positionEncoding
