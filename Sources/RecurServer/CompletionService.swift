@@ -8,7 +8,7 @@ import RecurProtocol
 enum CompletionService {
     /// Completion items: the word being typed plus each sampled continuation, as a `textEdit` over the word's
     /// typed prefix (clients filter by that prefix), most probable first.
-    static func completionItems(context: Server.Context, predictor: Predictor) -> [CompletionItem] {
+    static func completionItems(context: Server.Context, predictor: Predictor) -> ([CompletionItem], [Completion]) {
         var options = context.options
         options.stop = .word
         let samples = Sampler.sample(predictor, from: context.state, options: options)
@@ -24,20 +24,19 @@ enum CompletionService {
                     sortText: String(format: "%04d", items.count), filterText: text,
                     textEdit: TextEdit(range: LSPRange(start: context.wordStart, end: context.cursor), newText: text)))
         }
-        return items
+        return (items, samples)
     }
 
     /// Inline (ghost text) items: continuations up to the end of the line, inserted at the cursor.
-    static func inlineItems(context: Server.Context, predictor: Predictor, count: Int) -> [InlineCompletionItem] {
+    static func inlineItems(context: Server.Context, predictor: Predictor, count: Int) -> (
+        [InlineCompletionItem], [Completion]
+    ) {
         var options = context.options
         options.stop = .line
         options.maxBytes = max(options.maxBytes, 80)
         let samples = Sampler.sample(predictor, from: context.state, options: options)
-        return samples.prefix(count).compactMap { sample in
-            let text = sample.text
-            guard !text.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
-            return InlineCompletionItem(insertText: text, range: LSPRange(at: context.cursor))
-        }
+        let shown = samples.prefix(count).filter { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty }
+        return (shown.map { InlineCompletionItem(insertText: $0.text, range: LSPRange(at: context.cursor)) }, shown)
     }
 
     static func position(_ p: TextPosition) -> Position { Position(line: p.line, character: p.character) }

@@ -17,6 +17,10 @@ package actor Server {
     struct OpenDocument {
         var document: Document
         var checkpoints: HiddenStateCheckpoints
+        /// The continuations last offered at `candidatesOffset`, with the states after them: when the next edit
+        /// inserts one of them there, its state is recorded instead of recomputed.
+        var candidates: [Completion] = []
+        var candidatesOffset = 0
         /// When a completion last used this document, for the least-recently-used eviction of checkpoints.
         var lastUsed: UInt64 = 0
     }
@@ -104,17 +108,16 @@ package actor Server {
             case CompletionRequest.method:
                 let p = try CompletionRequest.decodeParams(params)
                 try await startCompletion(id: id, uri: p.textDocument.uri, position: p.position) { ctx, predictor in
-                    CompletionList(
-                        isIncomplete: true, items: CompletionService.completionItems(context: ctx, predictor: predictor)
-                    )
+                    let (items, samples) = CompletionService.completionItems(context: ctx, predictor: predictor)
+                    return (CompletionList(isIncomplete: true, items: items), samples)
                 }
             case InlineCompletionRequest.method:
                 let p = try InlineCompletionRequest.decodeParams(params)
                 let automatic = p.context.triggerKind == .automatic
                 try await startCompletion(id: id, uri: p.textDocument.uri, position: p.position) { ctx, predictor in
-                    InlineCompletionList(
-                        items: CompletionService.inlineItems(
-                            context: ctx, predictor: predictor, count: automatic ? 1 : 3))
+                    let (items, samples) = CompletionService.inlineItems(
+                        context: ctx, predictor: predictor, count: automatic ? 1 : 3)
+                    return (InlineCompletionList(items: items), samples)
                 }
             case RecurCompleteRequest.method:
                 try await recurComplete(id: id, params: RecurCompleteRequest.decodeParams(params))
@@ -217,9 +220,35 @@ package actor Server {
             if effects.contains(where: \.wasAdjusted) {
                 logger.debug("didChange \(uri): positions clamped to the document")
             }
-            if let first = effects.firstChangedOffset { documents[uri]!.checkpoints.invalidate(after: first) }
+            if let first = effects.firstChangedOffset {
+                documents[uri]!.checkpoints.invalidate(after: first)
+                reuseAcceptedCandidate(uri: uri, firstChanged: first)
+            }
         } catch {
             logger.error("didChange \(p.textDocument.uri) rejected, document unchanged: \(error)")
+        }
+    }
+
+    /// When an edit left the text before the last completion's offset alone and put one of its continuations
+    /// right there (the user accepted it), that continuation's state is already known: record it. (With the
+    /// half-precision kernels a batched row is bit-identical to a single-row run, so nothing changes but speed.)
+    private func reuseAcceptedCandidate(uri: DocumentURI, firstChanged: Int) {
+        guard let open = documents[uri], !open.candidates.isEmpty,
+            statePredictor?.engine.usesHalfPrecision == true
+        else { return }
+        documents[uri]!.candidates = []
+        let offset = open.candidatesOffset
+        guard firstChanged >= offset else { return }
+        let bytes = open.document.buffer.bytes
+        let chain = window.resetPoint(offset)
+        for candidate in open.candidates {
+            let end = offset + candidate.bytes.count
+            guard end <= bytes.count, window.resetPoint(end) == chain,
+                bytes[offset..<end].elementsEqual(candidate.bytes)
+            else { continue }
+            documents[uri]!.checkpoints.record(candidate.state, chain: chain, at: end)
+            logger.debug("accepted completion at \(offset): state reused for \(candidate.bytes.count) bytes")
+            return
         }
     }
 
@@ -241,7 +270,7 @@ package actor Server {
     /// to the checkpoints), then samples in a task of its own, kept by id for cancellation.
     private func startCompletion<R: Encodable & Sendable>(
         id: RequestID, uri: DocumentURI, position: Position,
-        compute: @escaping @Sendable (Context, Predictor) -> R
+        compute: @escaping @Sendable (Context, Predictor) -> (R, [Completion])
     ) async throws(ResponseError) {
         guard documents[uri] != nil else {
             throw ResponseError(code: .invalidParams, message: "invalid params: textDocument.uri: \(uri) is not open")
@@ -266,6 +295,7 @@ package actor Server {
         documents[uri]!.lastUsed = useCounter
         enforceCheckpointBudget(keeping: uri)
         let word = buffer.wordPrefix(endingAt: cursor)
+        let version = open.document.version
         let context = Context(
             prefix: Array(buffer[word]),
             wordStart: CompletionService.position(buffer.position(ofOffset: word.lowerBound, encoding: encoding)),
@@ -274,10 +304,11 @@ package actor Server {
         inFlight[id] = Task { [weak self] in
             guard let self else { return }
             let box = await self.takePredictor(engine: engine)
-            let result: R? = Task.isCancelled ? nil : compute(context, box.predictor)
+            let result = Task.isCancelled ? nil : compute(context, box.predictor)
             let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
             await self.finish(
-                id: id, predictor: box, milliseconds: milliseconds, result: Task.isCancelled ? nil : result)
+                id: id, uri: uri, version: version, offset: cursor, predictor: box, milliseconds: milliseconds,
+                result: Task.isCancelled ? nil : result)
         }
     }
 
@@ -294,13 +325,18 @@ package actor Server {
     }
 
     private func finish<R: Encodable & Sendable>(
-        id: RequestID, predictor: PredictorBox, milliseconds: Double, result: R?
+        id: RequestID, uri: DocumentURI, version: Int, offset: Int, predictor: PredictorBox, milliseconds: Double,
+        result: (R, [Completion])?
     ) {
         idlePredictors.append(predictor)
         inFlight[id] = nil
-        guard let result else { return fail(id, .requestCancelled) }
+        guard let (response, candidates) = result else { return fail(id, .requestCancelled) }
+        if documents[uri]?.document.version == version {
+            documents[uri]!.candidates = candidates
+            documents[uri]!.candidatesOffset = offset
+        }
         latencies.record(milliseconds: milliseconds)
-        reply(id, result)
+        reply(id, response)
     }
 
     private func finish(id: RequestID, error: ResponseError) {
@@ -349,11 +385,13 @@ package actor Server {
         }
         if let seed = p.seed { options.seed = seed }
         let finalOptions = options
-        let toResult: @Sendable (Context, Predictor) -> RecurCompleteResult = { ctx, predictor in
-            RecurCompleteResult(
-                completions: Sampler.sample(predictor, from: ctx.state, options: finalOptions).map {
+        let toResult: @Sendable (Context, Predictor) -> (RecurCompleteResult, [Completion]) = { ctx, predictor in
+            let samples = Sampler.sample(predictor, from: ctx.state, options: finalOptions)
+            let result = RecurCompleteResult(
+                completions: samples.map {
                     RecurCompletion(text: $0.text, logprob: $0.logprob, probability: $0.probability)
                 })
+            return (result, samples)
         }
         if let text = p.text {
             // A text of its own: a scratch document that is never stored.
@@ -385,6 +423,7 @@ package actor Server {
         return RecurStatus(
             model: model, openDocuments: documents.count,
             hiddenStates: documents.values.reduce(0) { $0 + $1.checkpoints.count },
+            stateSteps: documents.values.reduce(0) { $0 + $1.checkpoints.steps },
             residentMemoryBytes: Self.residentMemory(),
             completionLatency: RecurStatus.Latency(
                 count: latencies.total, p50Milliseconds: latencies.percentile(50),

@@ -79,6 +79,52 @@ import Testing
         #expect(states <= 8 + 12, "\(states) hidden states kept")
     }
 
+    /// Accepting a completion (applying its text edit) reuses the state computed while sampling: the next request
+    /// at the end of the accepted text runs no RNN step for the document.
+    @Test func acceptedCompletionReusesItsState() throws {
+        let client = try ServerClient()
+        defer { client.process.terminate() }
+        try Self.initialize(client)
+        let text = "The cat sat on the mat. The cat"
+        try client.send([
+            "jsonrpc": "2.0", "method": "textDocument/didOpen",
+            "params": [
+                "textDocument": [
+                    "uri": "file:///a.txt", "languageId": "plaintext", "version": 1, "text": .string(text),
+                ]
+            ],
+        ])
+        let end: JSONValue = ["line": 0, "character": .int(text.count)]
+        try client.send([
+            "jsonrpc": "2.0", "id": 1, "method": "recur/complete",
+            "params": [
+                "textDocument": ["uri": "file:///a.txt"], "position": end, "stop": "none", "maxChars": 6, "n": 3,
+            ],
+        ])
+        let first = try #require(client.response(to: 1)?["result"]?["completions"]?[0]?["text"]?.stringValue)
+        try client.send(["jsonrpc": "2.0", "id": 2, "method": "recur/status"])
+        let stepsBefore = try #require(client.response(to: 2)?["result"]?["stateSteps"]?.intValue)
+        // The user accepts it: the editor inserts it at the cursor.
+        try client.send([
+            "jsonrpc": "2.0", "method": "textDocument/didChange",
+            "params": [
+                "textDocument": ["uri": "file:///a.txt", "version": 2],
+                "contentChanges": [["range": ["start": end, "end": end], "text": .string(first)]],
+            ],
+        ])
+        let newEnd: JSONValue = ["line": 0, "character": .int((text + first).utf16.count)]
+        try client.send([
+            "jsonrpc": "2.0", "id": 3, "method": "recur/complete",
+            "params": ["textDocument": ["uri": "file:///a.txt"], "position": newEnd, "n": 1],
+        ])
+        _ = try #require(client.response(to: 3))
+        try client.send(["jsonrpc": "2.0", "id": 4, "method": "recur/status"])
+        let stepsAfter = try #require(client.response(to: 4)?["result"]?["stateSteps"]?.intValue)
+        #expect(
+            stepsAfter == stepsBefore,
+            "accepting \(first.debugDescription) recomputed \(stepsAfter - stepsBefore) steps")
+    }
+
     /// stdout carries nothing but framed protocol messages, and the log goes to stderr.
     @Test func stdoutCarriesOnlyProtocolMessages() throws {
         let process = Process()

@@ -132,3 +132,25 @@ import Testing
         #expect(windowed != full, "a 16-byte window changes the predictions")
     }
 }
+
+@Suite struct BatchedStepExactnessTests {
+    /// With the half-precision kernels, a row advanced in a batch follows exactly the summation order of a row
+    /// advanced alone, so candidate states kept from sampling equal fresh single-row runs bit for bit.
+    @Test(arguments: InferenceTests.configs)
+    func batchedRowsAreBitIdenticalToSingleRows(config: ModelConfig) throws {
+        try #require(HalfMatrix.isSupported, "the half-precision kernels need AVX2, FMA and F16C")
+        var model = LanguageModel<Float>(config: config, seed: 12)
+        model.parameters = model.parameters.map { Float(Float16($0)) }
+        let predictor = Predictor(engine: InferenceEngine(model: model))
+        var start = RecurrentState(config: config)
+        for byte in Array("prefix".utf8) { predictor.step(&start, bytes: [byte]) }
+        var batch = start.replicated(count: 7)
+        var singles = Array(repeating: start, count: 7)
+        for t in 0..<5 {
+            let bytes = (0..<7).map { UInt8(97 + ($0 * 3 + t) % 26) }
+            predictor.step(&batch, bytes: bytes)
+            for r in 0..<7 { predictor.step(&singles[r], bytes: [bytes[r]]) }
+        }
+        for r in 0..<7 { #expect(batch.row(r) == singles[r]) }
+    }
+}

@@ -38,17 +38,20 @@ package struct RecurStatus: Codable, Sendable, Hashable {
     package var openDocuments: Int
     /// Hidden states kept at checkpoints across all documents (bounded by the checkpoint budget).
     package var hiddenStates: Int?
+    /// RNN steps run so far to bring open documents' states up to date (not counting sampling).
+    package var stateSteps: Int?
     package var residentMemoryBytes: Int
     package var completionLatency: Latency
     package var positionEncoding: String
 
     package init(
-        model: Model?, openDocuments: Int, hiddenStates: Int? = nil, residentMemoryBytes: Int,
+        model: Model?, openDocuments: Int, hiddenStates: Int? = nil, stateSteps: Int? = nil, residentMemoryBytes: Int,
         completionLatency: Latency, positionEncoding: String
     ) {
         self.model = model
         self.openDocuments = openDocuments
         self.hiddenStates = hiddenStates
+        self.stateSteps = stateSteps
         self.residentMemoryBytes = residentMemoryBytes
         self.completionLatency = completionLatency
         self.positionEncoding = positionEncoding
