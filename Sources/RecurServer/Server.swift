@@ -185,8 +185,16 @@ package actor Server {
         reply(id, InitializeResult(capabilities: capabilities, serverInfo: ServerInfo(name: "recur", version: "0.1.0")))
     }
 
-    /// `initializationOptions`: `n`, `temperature`, `topK`, `topP`, `maxChars` set the sampling defaults.
+    /// `initializationOptions`: `n`, `temperature`, `topK`, `topP`, `maxChars` set the sampling defaults,
+    /// `checkpointBudget` the number of hidden states kept, and `model` a model file to use instead.
     private func applyInitializationOptions(_ options: JSONValue) {
+        if let path = options["model"]?.stringValue {
+            modelName = path
+            engineTask = Task.detached(priority: .userInitiated) {
+                BLASThreads.set(1)
+                return InferenceEngine(model: try LanguageModel<Float>(contentsOf: URL(fileURLWithPath: path)))
+            }
+        }
         if let n = options["n"]?.intValue, (1...100).contains(n) { defaults.count = n }
         if let t = options["temperature"]?.doubleValue, t >= 0, t.isFinite { defaults.temperature = Float(t) }
         if let k = options["topK"]?.intValue, k >= 0 { defaults.topK = k == 0 ? nil : k }
@@ -276,8 +284,12 @@ package actor Server {
             throw ResponseError(code: .invalidParams, message: "invalid params: textDocument.uri: \(uri) is not open")
         }
         let started = DispatchTime.now().uptimeNanoseconds
-        guard let engine = try? await engineTask.value else {
-            throw .requestFailed("the model could not be loaded; see the server log")
+        let engine: InferenceEngine
+        do {
+            engine = try await engineTask.value
+        } catch {
+            logger.error("the model could not be loaded: \(error)")
+            throw .requestFailed("the model could not be loaded: \(error)")
         }
         if statePredictor == nil { statePredictor = Predictor(engine: engine) }
         guard let open = documents[uri] else {
@@ -414,13 +426,20 @@ package actor Server {
     // MARK: Status
 
     private func status() async -> RecurStatus {
-        let engine = try? await engineTask.value
+        var loadError: String?
+        let engine: InferenceEngine?
+        do {
+            engine = try await engineTask.value
+        } catch {
+            engine = nil
+            loadError = String(describing: error)
+        }
         let model = engine.map { e in
             RecurStatus.Model(
                 name: modelName, architecture: e.config.description, parameters: e.model.parameters.count,
                 sha256: nil, precision: e.usesHalfPrecision ? "float16 weights" : "float32")
         }
-        return RecurStatus(
+        var status = RecurStatus(
             model: model, openDocuments: documents.count,
             hiddenStates: documents.values.reduce(0) { $0 + $1.checkpoints.count },
             stateSteps: documents.values.reduce(0) { $0 + $1.checkpoints.steps },
@@ -429,6 +448,8 @@ package actor Server {
                 count: latencies.total, p50Milliseconds: latencies.percentile(50),
                 p95Milliseconds: latencies.percentile(95), p99Milliseconds: latencies.percentile(99)),
             positionEncoding: encoding.rawValue)
+        status.modelError = loadError
+        return status
     }
 
     static func residentMemory() -> Int {

@@ -35,6 +35,8 @@ package struct RecurStatus: Codable, Sendable, Hashable {
         }
     }
     package var model: Model?
+    /// Why the model could not be loaded, when it could not.
+    package var modelError: String?
     package var openDocuments: Int
     /// Hidden states kept at checkpoints across all documents (bounded by the checkpoint budget).
     package var hiddenStates: Int?
