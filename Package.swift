@@ -17,6 +17,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // BLAS: OpenBLAS on Linux, Accelerate on macOS (see Sources/CBLAS/shim.h).
@@ -33,7 +34,9 @@ let package = Package(
         // The default model's weights, linked into the binary from Models/default.safetensors.
         .target(name: "CDefaultModel", cSettings: [.headerSearchPath("../../Models")]),
         // Byte-level language model: cells, inference state, sampling, safetensors.
-        .target(name: "RecurModel", dependencies: ["RecurKernels", "CDefaultModel"]),
+        .target(
+            name: "RecurModel",
+            dependencies: ["RecurKernels", "CDefaultModel", .product(name: "Crypto", package: "swift-crypto")]),
         // Wire protocol: Content-Length framing, JSON-RPC 2.0, LSP and recur/* message types. Foundation only.
         .target(name: "RecurProtocol"),
         // Documents: text buffers, LSP positions in UTF-8/16/32, edit application.

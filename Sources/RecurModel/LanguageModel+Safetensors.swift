@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import RecurKernels
 
@@ -47,6 +48,7 @@ extension LanguageModel where S == Float {
             throw .format(path: path, reason: error.description)
         }
         try self.init(file: file)
+        sourceSHA256 = SHA256.hash(data: Array(bytes)).map { String(format: "%02x", $0) }.joined()
     }
 
     public init(contentsOf url: URL) throws(ModelFileError) {

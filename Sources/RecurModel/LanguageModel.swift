@@ -12,6 +12,8 @@ public struct LanguageModel<S: KernelScalar>: Sendable {
     public var parameters: [S]
     /// Free-form facts kept with the weights (training command, corpus hashes, losses).
     public var metadata: [String: String]
+    /// The sha256 (hex) of the file this model was loaded from, when it was loaded from one.
+    public var sourceSHA256: String?
 
     public init(config: ModelConfig, parameters: [S], metadata: [String: String] = [:]) {
         let layout = ParameterLayout(config)

@@ -437,7 +437,7 @@ package actor Server {
         let model = engine.map { e in
             RecurStatus.Model(
                 name: modelName, architecture: e.config.description, parameters: e.model.parameters.count,
-                sha256: nil, precision: e.usesHalfPrecision ? "float16 weights" : "float32")
+                sha256: e.model.sourceSHA256, precision: e.usesHalfPrecision ? "float16 weights" : "float32")
         }
         var status = RecurStatus(
             model: model, openDocuments: documents.count,

@@ -185,3 +185,17 @@ import Testing
         #expect(abs(logp.map { exp(Double($0)) }.reduce(0, +) - 1) < 1e-4)
     }
 }
+
+@Suite struct ModelIdentityTests {
+    @Test func loadedModelsCarryTheirFilesSHA256() throws {
+        let url = PyTorchParityTests.fixtures.appendingPathComponent("lstm_1layer.safetensors")
+        let model = try LanguageModel<Float>(contentsOf: url)
+        // sha256sum of the committed fixture, computed independently of Swift.
+        let reference = try String(
+            contentsOf: PyTorchParityTests.fixtures.appendingPathComponent("SHA256SUMS"), encoding: .utf8
+        )
+        .split(separator: "\n").first { $0.hasSuffix(" lstm_1layer.safetensors") }?.split(separator: " ").first
+        #expect(model.sourceSHA256 == reference.map(String.init))
+        #expect(LanguageModel<Float>(config: model.config, parameters: model.parameters).sourceSHA256 == nil)
+    }
+}
