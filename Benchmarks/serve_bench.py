@@ -128,6 +128,22 @@ def main():
                                ("10MB", 10_000_000, min(args.typed, 1000))]:
         base = document(size)
         results[label] = percentiles(typing_latencies(client, f"file:///bench-{label}.txt", base, typed[:count]))
+    uri = "file:///steps.txt"
+    base = document(100_000)
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "plaintext", "version": 1,
+                                                            "text": base}})
+    client.request("textDocument/completion", {"textDocument": {"uri": uri}, "position": position_at_end(base)})
+    before = client.request("recur/status", None)["result"]["stateSteps"]
+    end = position_at_end(base)
+    keystrokes = typed[:200].replace("\n", " ")
+    for i, ch in enumerate(keystrokes):
+        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": i + 2},
+                                                 "contentChanges": [{"range": {"start": end, "end": end}, "text": ch}]})
+        end = {"line": end["line"], "character": end["character"] + len(ch.encode("utf-16-le")) // 2}
+        client.request("textDocument/completion", {"textDocument": {"uri": uri}, "position": end})
+    after = client.request("recur/status", None)["result"]["stateSteps"]
+    results["state_steps_per_keystroke"] = (after - before) / len(keystrokes)
+    client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
 
     # Time to the first completion after opening a 100 KB document.
     base = document(100_000)
@@ -162,6 +178,7 @@ def main():
     print(f"\nstart-up to the initialize response (median of 5): {results['startup_to_initialize_ms']:.1f} ms")
     print(f"time to first completion after opening 100 KB: {results['first_completion_100KB_ms']:.1f} ms")
     print(f"RSS with 100 open 100 KB documents: {results['rss_100_docs_MB']:.1f} MB")
+    print(f"RNN steps per keystroke to keep the state current: {results['state_steps_per_keystroke']:.2f}")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,9 @@ final class ServerClient: Sendable {
         try input.write(contentsOf: Data(MessageFramer.frame([UInt8](body))))
     }
 
+    /// Writes bytes as they are, with no framing.
+    func sendRawBytes(_ bytes: Data) throws { try input.write(contentsOf: bytes) }
+
     func closeInput() throws { try input.close() }
 
     /// Waits for the first message not yet taken that satisfies `matches`, and takes it.

@@ -125,6 +125,29 @@ import Testing
             "accepting \(first.debugDescription) recomputed \(stepsAfter - stepsBefore) steps")
     }
 
+    /// Broken framing (a bad header, a non-numeric length, a 2 GB claim) is reported on stderr and the stream
+    /// resynchronises: the next good message is answered.
+    @Test func brokenFramingResynchronises() throws {
+        let client = try ServerClient()
+        defer { client.process.terminate() }
+        try Self.initialize(client)
+        let message: JSONValue = ["jsonrpc": "2.0", "id": 7, "method": "recur/status"]
+        let status = Data(try message.serialized())
+        let header = Data("Content-Length: \(status.count)\r\n\r\n".utf8)
+        var junk = Data("Content-Length: banana\r\n\r\n{}".utf8)
+        junk.append(header)
+        junk.append(status)
+        try client.sendRawBytes(junk)
+        #expect(client.response(to: 7)?["result"] != nil)
+        try client.sendRawBytes(Data("Content-Length: 2000000000\r\n\r\n".utf8) + Data(repeating: 0x41, count: 4096))
+        try client.send(["jsonrpc": "2.0", "id": 8, "method": "recur/status"])
+        // The oversized body is skipped as it arrives; the server is still alive and reading.
+        #expect(client.process.isRunning)
+        try client.closeInput()
+        #expect(client.waitForExit() == 1, "end of input without shutdown exits with 1")
+        #expect(client.stderr.contains("framing error"))
+    }
+
     /// stdout carries nothing but framed protocol messages, and the log goes to stderr.
     @Test func stdoutCarriesOnlyProtocolMessages() throws {
         let process = Process()
