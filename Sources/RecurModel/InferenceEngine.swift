@@ -100,7 +100,8 @@ public final class Predictor {
         scoreRows = Buffer(count: 0)
         logits = Buffer(count: 0)
         scratchV = Buffer(count: engine.config.vocab)
-        reserve(rows: Self.chunk)
+        // Scratch grows on demand: a predictor that only steps single rows (the daemon's) stays small.
+        reserve(rows: 1)
     }
 
     private func reserve(rows: Int) {
@@ -217,6 +218,7 @@ public final class Predictor {
     private func advanceChunk(
         _ state: inout RecurrentState, _ bytes: ArraySlice<UInt8>, logProbabilities: UnsafeMutablePointer<Float>?
     ) {
+        reserve(rows: bytes.count)
         let c = config, T = bytes.count, H = c.hidden, GH = c.gateWidth, V = c.vocab
         let offsets = Self.offsets(of: state)
         // Scoring needs the top layer's h before each byte: the state's own, then each output but the last.

@@ -149,6 +149,7 @@ package actor Server {
                     document: Document(
                         uri: item.uri, languageId: item.languageId, version: item.version, text: item.text),
                     checkpoints: HiddenStateCheckpoints(window: window))
+                if item.text.utf8.count > 1 << 16 { Self.returnFreedMemory() }
             case DidChangeTextDocumentNotification.method:
                 let p = try DidChangeTextDocumentNotification.decodeParams(params)
                 try change(p)
@@ -452,6 +453,14 @@ package actor Server {
         return status
     }
 
+    /// Hands freed heap pages back to the system. Parsing a large `didOpen` leaves megabytes of freed JSON that
+    /// glibc's allocator would otherwise keep.
+    static func returnFreedMemory() {
+        #if canImport(Glibc)
+            _ = glibcMallocTrim(0)
+        #endif
+    }
+
     static func residentMemory() -> Int {
         guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
         let fields = text.split(separator: " ")
@@ -465,3 +474,9 @@ package actor Server {
 struct PredictorBox: @unchecked Sendable {
     let predictor: Predictor
 }
+
+#if canImport(Glibc)
+    /// glibc's `malloc_trim` (declared in <malloc.h>, which the Glibc module does not export).
+    @_silgen_name("malloc_trim")
+    private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif
