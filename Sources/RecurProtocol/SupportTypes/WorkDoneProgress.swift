@@ -1,29 +1,6 @@
-/// Names one progress report stream: chosen by the server in `window/workDoneProgress/create`.
-package enum ProgressToken: Codable, Sendable, Hashable {
-    case int(Int)
-    case string(String)
-
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let value = try? container.decode(Int.self) {
-            self = .int(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else {
-            throw DecodingError.typeMismatch(
-                ProgressToken.self,
-                .init(codingPath: decoder.codingPath, debugDescription: "expected an integer or a string token"))
-        }
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .int(let value): try container.encode(value)
-        case .string(let value): try container.encode(value)
-        }
-    }
-}
+/// Names one progress report stream, chosen by the server in `window/workDoneProgress/create`. Like a request id
+/// it is an integer or a string kept exactly as sent, so it is the same type.
+package typealias ProgressToken = RequestID
 
 /// The value of a `$/progress` notification for work-done progress: one `begin`, any `report`s, one `end`.
 package enum WorkDoneProgress: Codable, Sendable, Hashable {
