@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // BLAS: OpenBLAS on Linux, Accelerate on macOS (see Sources/CBLAS/shim.h).
@@ -45,11 +46,19 @@ let package = Package(
         .target(
             name: "RecurServer",
             dependencies: [
-                "RecurProtocol", "RecurDocuments", "RecurModel", "RecurKernels",
+                "RecurProtocol", "RecurDocuments", "RecurModel", "RecurKernels", "RecurStore", "RecurAdaptation",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Training: batching, loss, Adam, schedules, checkpoints, progress, plots.
         .target(name: "RecurTraining", dependencies: ["RecurModel", "RecurKernels"]),
+        // The SQLite store (through GRDB, and the only target that imports it): base models, profiles, adapters.
+        .target(
+            name: "RecurStore",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        // Personal models: gathering the user's text, fine-tuning a profile, choosing the model a profile uses.
+        .target(name: "RecurAdaptation", dependencies: ["RecurStore", "RecurTraining", "RecurModel", "RecurKernels"]),
         // Evaluation: keystroke-savings simulation and the baselines it is compared with.
         .target(name: "RecurEvaluation", dependencies: ["RecurModel"]),
         // The command line: parsing and wiring only.
@@ -57,6 +66,7 @@ let package = Package(
             name: "recur",
             dependencies: [
                 "RecurKernels", "RecurModel", "RecurTraining", "RecurEvaluation", "RecurServer", "RecurProtocol",
+                "RecurStore", "RecurAdaptation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -72,6 +82,7 @@ let package = Package(
         .testTarget(name: "RecurProtocolTests", dependencies: ["RecurProtocol"]),
         .testTarget(name: "RecurDocumentsTests", dependencies: ["RecurDocuments", "RecurModel", "RecurKernels"]),
         .testTarget(name: "RecurEvaluationTests", dependencies: ["RecurEvaluation", "RecurModel"]),
+        .testTarget(name: "RecurStoreTests", dependencies: ["RecurStore", "RecurAdaptation", "RecurModel"]),
         .testTarget(name: "RecurCLITests", dependencies: ["recur", "RecurProtocol"]),
     ],
     swiftLanguageModes: [.v6]

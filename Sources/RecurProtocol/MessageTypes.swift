@@ -62,12 +62,14 @@ package enum MessageRegistry {
         uniqueKeysWithValues: ([
             InitializeRequest.self, ShutdownRequest.self, CompletionRequest.self, InlineCompletionRequest.self,
             CreateWorkDoneProgressRequest.self, RecurCompleteRequest.self, RecurStatusRequest.self,
+            RecurAdaptRequest.self, RecurCancelAdaptRequest.self, RecurSetProfileRequest.self,
         ] as [any RequestType.Type]).map { ($0.method, $0) })
 
     package static let notifications: [String: any NotificationType.Type] = Dictionary(
         uniqueKeysWithValues: ([
             InitializedNotification.self, ExitNotification.self, DidOpenTextDocumentNotification.self,
             DidChangeTextDocumentNotification.self, DidCloseTextDocumentNotification.self,
-            CancelRequestNotification.self, ProgressNotification.self,
+            CancelRequestNotification.self, ProgressNotification.self, RecurAdaptFinishedNotification.self,
+            WorkDoneProgressCancelNotification.self,
         ] as [any NotificationType.Type]).map { ($0.method, $0) })
 }

@@ -4,6 +4,7 @@ import RecurDocuments
 import RecurKernels
 import RecurModel
 import RecurProtocol
+import RecurStore
 
 /// The language server: owns the connection state and the open documents, routes messages, and runs completions.
 ///
@@ -25,18 +26,38 @@ package actor Server {
         var lastUsed: UInt64 = 0
     }
 
-    private let send: @Sendable ([UInt8]) -> Void
+    let send: @Sendable ([UInt8]) -> Void
     private let terminate: @Sendable (Int32) -> Void
-    private let logger: Logger
-    private var engineTask: Task<InferenceEngine, any Error>
-    private var modelName: String
+    let logger: Logger
+    /// The base model, loaded in parallel with the handshake.
+    var baseModelTask: Task<LanguageModel<Float>, any Error>
+    /// The model completions use: the profile's active adapter, or the base model. Replaced (never mutated) when
+    /// the profile changes or an adaptation finishes; `engineGeneration` tells old predictors and states apart.
+    var engineTask: Task<InferenceEngine, any Error>
+    var engineGeneration = 0
+    var modelName: String
+    /// The connection's profile and the store its adapters live in (opened only when it exists or is needed).
+    var profile: String
+    let storePath: String?
+    var activeAdapterID: Int64?
+    var storeWarnings: [String] = []
+    /// Files `recur/adapt` may read: inside these folders, unless `allowAnyPath`.
+    var workspaceFolders: [String] = []
+    var allowAnyPath: Bool
+    var clientSupportsProgress = false
+    var adaptJob: AdaptJob?
+    var jobCounter = 0
+    var outgoingRequestCounter = 0
+    /// Outgoing `window/workDoneProgress/create` requests, by id, and the job each is for.
+    var pendingProgressCreation: [RequestID: String] = [:]
+    var latenciesDuringAdaptation = LatencyRecorder()
     private(set) var phase = Phase.uninitialized
     private var encoding = PositionEncoding.utf16
-    private var documents: [DocumentURI: OpenDocument] = [:]
+    var documents: [DocumentURI: OpenDocument] = [:]
     private var inFlight: [RequestID: Task<Void, Never>] = [:]
-    private var idlePredictors: [PredictorBox] = []
+    var idlePredictors: [PredictorBox] = []
     /// Advances document states on the actor; sampling tasks take theirs from `idlePredictors`.
-    private var statePredictor: Predictor?
+    var statePredictor: Predictor?
     private var latencies = LatencyRecorder()
     private var defaults = SamplingOptions(count: 6, temperature: 0.7, maxBytes: 40, stop: .word)
     /// The window rule for document states (see `ContextWindow`); chosen by measurement, see the README.
@@ -46,8 +67,12 @@ package actor Server {
     private var checkpointBudget: Int
     private var useCounter: UInt64 = 0
 
+    /// `loadModel` loads the base model; `storePath` is the store of adapted models (nil: none), `profile` the
+    /// profile named on the command line (else chosen at `initialize`), and `allowAnyPath` lets `recur/adapt` read
+    /// files outside the workspace folders.
     package init(
         modelName: String, loadModel: @escaping @Sendable () throws -> LanguageModel<Float>,
+        storePath: String? = nil, profile: String? = nil, allowAnyPath: Bool = false,
         window: ContextWindow = ContextWindow(interval: 256), checkpointBudget: Int = 2048,
         send: @escaping @Sendable ([UInt8]) -> Void,
         terminate: @escaping @Sendable (Int32) -> Void, logger: Logger = Logger(label: "recur.server")
@@ -56,14 +81,21 @@ package actor Server {
         self.terminate = terminate
         self.logger = logger
         self.modelName = modelName
+        self.storePath = storePath
+        self.profileFromCommandLine = profile
+        self.profile = profile ?? "default"
+        self.allowAnyPath = allowAnyPath
         self.window = window
         self.checkpointBudget = max(checkpointBudget, 8)
         // Load in parallel with the handshake, so `initialize` is answered at once.
-        engineTask = Task.detached(priority: .userInitiated) {
+        baseModelTask = Task.detached(priority: .userInitiated) {
             BLASThreads.set(1)
-            return InferenceEngine(model: try loadModel())
+            return try loadModel()
         }
+        engineTask = Task { throw ResponseError.serverNotInitialized }
     }
+
+    private let profileFromCommandLine: String?
 
     // MARK: Dispatch
 
@@ -73,8 +105,10 @@ package actor Server {
             await handleRequest(id: id, method: method, params: params)
         case .notification(let method, let params):
             await handleNotification(method: method, params: params)
-        case .response, .errorResponse:
-            break  // answers to our own requests (progress creation); nothing waits on them yet
+        case .response(let id, _):
+            progressCreationAnswered(id: id, accepted: true)
+        case .errorResponse(let id, _):
+            if let id { progressCreationAnswered(id: id, accepted: false) }
         }
     }
 
@@ -84,7 +118,24 @@ package actor Server {
         terminate(phase == .shutDown ? 0 : 1)
     }
 
-    private func reply(_ id: RequestID, _ result: some Encodable) { send(JSONRPC.response(id: id, result: result)) }
+    func reply(_ id: RequestID, _ result: some Encodable) { send(JSONRPC.response(id: id, result: result)) }
+
+    /// Sends a notification or a request of our own to the client.
+    func notify<N: NotificationType>(_ type: N.Type, _ params: N.Params) {
+        do {
+            send(try JSONRPC.notification(type, params))
+        } catch {
+            logger.error("cannot encode \(N.method): \(error)")
+        }
+    }
+
+    func request<R: RequestType>(_ type: R.Type, id: RequestID, _ params: R.Params) {
+        do {
+            send(try JSONRPC.request(type, id: id, params))
+        } catch {
+            logger.error("cannot encode \(R.method): \(error)")
+        }
+    }
     private func fail(_ id: RequestID, _ error: ResponseError) { send(JSONRPC.errorResponse(id: id, error: error)) }
 
     private func handleRequest(id: RequestID, method: String, params: JSONValue?) async {
@@ -94,13 +145,15 @@ package actor Server {
         if phase == .shutDown {
             return fail(id, ResponseError(code: .invalidRequest, message: "the server is shutting down"))
         }
-        do {
+        do throws(ResponseError) {
             switch method {
             case InitializeRequest.method:
                 try initialize(id: id, params: InitializeRequest.decodeParams(params))
             case ShutdownRequest.method:
                 // Answer what is in flight first (cancelled requests get -32800), then the shutdown itself.
+                // A running adaptation stops at its next minibatch and stores nothing.
                 phase = .shutDown
+                adaptJob?.cancel.set()
                 let running = Array(inFlight.values)
                 for task in running { task.cancel() }
                 for task in running { await task.value }
@@ -123,6 +176,26 @@ package actor Server {
                 try await recurComplete(id: id, params: RecurCompleteRequest.decodeParams(params))
             case RecurStatusRequest.method:
                 reply(id, await status())
+            case RecurAdaptRequest.method:
+                try await startAdaptation(id: id, params: RecurAdaptRequest.decodeParams(params))
+            case RecurCancelAdaptRequest.method:
+                let p = try RecurCancelAdaptRequest.decodeParams(params)
+                guard let job = adaptJob, job.id == p.jobId else {
+                    throw ResponseError.invalidParams("jobId: no adaptation job '\(p.jobId)' is running")
+                }
+                job.cancel.set()
+                reply(id, NullResponse())
+            case RecurSetProfileRequest.method:
+                let p = try RecurSetProfileRequest.decodeParams(params)
+                guard !p.profile.isEmpty else { throw ResponseError.invalidParams("profile: must not be empty") }
+                profile = p.profile
+                reloadEngine()
+                _ = try? await engineTask.value
+                reply(
+                    id,
+                    RecurSetProfileResult(
+                        profile: profile, adapterId: activeAdapterID,
+                        warnings: storeWarnings.isEmpty ? nil : storeWarnings))
             default:
                 fail(id, .methodNotFound(method))
             }
@@ -161,6 +234,10 @@ package actor Server {
             case CancelRequestNotification.method:
                 let p = try CancelRequestNotification.decodeParams(params)
                 inFlight[p.id]?.cancel()
+                if let job = adaptJob, job.requestID == p.id { job.cancel.set() }
+            case WorkDoneProgressCancelNotification.method:
+                let p = try WorkDoneProgressCancelNotification.decodeParams(params)
+                if let job = adaptJob, job.token == p.token { job.cancel.set() }
             default:
                 if !method.hasPrefix("$/") { logger.debug("ignoring notification \(method)") }
             }
@@ -176,7 +253,12 @@ package actor Server {
             throw ResponseError(code: .invalidRequest, message: "initialize may be sent only once")
         }
         encoding = params.capabilities.positionEncodings.contains(.utf8) ? .utf8 : .utf16
+        clientSupportsProgress = params.capabilities.supportsWorkDoneProgress
+        workspaceFolders = (params.workspaceFolders?.map(\.uri) ?? params.rootUri.map { [$0] } ?? [])
+            .compactMap(Self.filePath(uri:))
+        profile = profileFromCommandLine ?? workspaceFolders.first ?? "default"
         if let options = params.initializationOptions { applyInitializationOptions(options) }
+        reloadEngine()
         phase = .running
         let capabilities = ServerCapabilities(
             positionEncoding: encoding == .utf8 ? .utf8 : .utf16,
@@ -191,11 +273,13 @@ package actor Server {
     private func applyInitializationOptions(_ options: JSONValue) {
         if let path = options["model"]?.stringValue {
             modelName = path
-            engineTask = Task.detached(priority: .userInitiated) {
+            baseModelTask = Task.detached(priority: .userInitiated) {
                 BLASThreads.set(1)
-                return InferenceEngine(model: try LanguageModel<Float>(contentsOf: URL(fileURLWithPath: path)))
+                return try LanguageModel<Float>(contentsOf: URL(fileURLWithPath: path))
             }
         }
+        if let name = options["profile"]?.stringValue, !name.isEmpty { profile = name }
+        if options["allowAnyPath"]?.boolValue == true { allowAnyPath = true }
         if let n = options["n"]?.intValue, (1...100).contains(n) { defaults.count = n }
         if let t = options["temperature"]?.doubleValue, t >= 0, t.isFinite { defaults.temperature = Float(t) }
         if let k = options["topK"]?.intValue, k >= 0 { defaults.topK = k == 0 ? nil : k }
@@ -285,9 +369,14 @@ package actor Server {
             throw ResponseError(code: .invalidParams, message: "invalid params: textDocument.uri: \(uri) is not open")
         }
         let started = DispatchTime.now().uptimeNanoseconds
-        let engine: InferenceEngine
+        var engine: InferenceEngine
         do {
-            engine = try await engineTask.value
+            // If the weights were swapped while waiting, wait for the new ones.
+            var generation: Int
+            repeat {
+                generation = engineGeneration
+                engine = try await engineTask.value
+            } while generation != engineGeneration
         } catch {
             logger.error("the model could not be loaded: \(error)")
             throw .requestFailed("the model could not be loaded: \(error)")
@@ -309,6 +398,7 @@ package actor Server {
         enforceCheckpointBudget(keeping: uri)
         let word = buffer.wordPrefix(endingAt: cursor)
         let version = open.document.version
+        let generation = engineGeneration
         let context = Context(
             prefix: Array(buffer[word]),
             wordStart: CompletionService.position(buffer.position(ofOffset: word.lowerBound, encoding: encoding)),
@@ -320,7 +410,8 @@ package actor Server {
             let result = Task.isCancelled ? nil : compute(context, box.predictor)
             let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
             await self.finish(
-                id: id, uri: uri, version: version, offset: cursor, predictor: box, milliseconds: milliseconds,
+                id: id, uri: uri, version: version, offset: cursor, predictor: box, generation: generation,
+                milliseconds: milliseconds,
                 result: Task.isCancelled ? nil : result)
         }
     }
@@ -338,13 +429,16 @@ package actor Server {
     }
 
     private func finish<R: Encodable & Sendable>(
-        id: RequestID, uri: DocumentURI, version: Int, offset: Int, predictor: PredictorBox, milliseconds: Double,
-        result: (R, [Completion])?
+        id: RequestID, uri: DocumentURI, version: Int, offset: Int, predictor: PredictorBox, generation: Int,
+        milliseconds: Double, result: (R, [Completion])?
     ) {
-        idlePredictors.append(predictor)
+        // Predictors and sampled states of replaced weights are dropped, never mixed with the new ones.
+        let current = generation == engineGeneration
+        if current { idlePredictors.append(predictor) }
         inFlight[id] = nil
         guard let (response, candidates) = result else { return fail(id, .requestCancelled) }
-        if documents[uri]?.document.version == version {
+        if adaptJob != nil { latenciesDuringAdaptation.record(milliseconds: milliseconds) }
+        if current && documents[uri]?.document.version == version {
             documents[uri]!.candidates = candidates
             documents[uri]!.candidatesOffset = offset
         }
@@ -450,6 +544,20 @@ package actor Server {
                 p95Milliseconds: latencies.percentile(95), p99Milliseconds: latencies.percentile(99)),
             positionEncoding: encoding.rawValue)
         status.modelError = loadError
+        status.profile = profile
+        status.adapterId = activeAdapterID
+        status.store = storePath
+        status.storeWarnings = storeWarnings.isEmpty ? nil : storeWarnings
+        status.adaptation = adaptJob.map {
+            RecurStatus.Job(jobId: $0.id, profile: $0.profile, step: $0.step, totalSteps: $0.totalSteps, message: $0.message)
+        }
+        if latenciesDuringAdaptation.total > 0 {
+            let l = latenciesDuringAdaptation
+            status.completionLatencyDuringAdaptation = RecurStatus.Latency(
+                count: l.total, p50Milliseconds: l.percentile(50), p95Milliseconds: l.percentile(95),
+                p99Milliseconds: l.percentile(99))
+        }
+        status.onlineLearning = false
         return status
     }
 

@@ -1,9 +1,12 @@
 import ArgumentParser
 import Foundation
 import RecurKernels
+import RecurAdaptation
 import RecurModel
+import RecurStore
 
-/// Which model a command runs on: a file, or the default model embedded in the binary.
+/// Which model a command runs on: a file, or the default model embedded in the binary; with `--profile`, that
+/// profile's active adapter from the store (falling back to the base model, with a warning, when it is unusable).
 struct ModelOptions: ParsableArguments {
     @Option(
         name: .long,
@@ -11,6 +14,11 @@ struct ModelOptions: ParsableArguments {
             "A model file (.safetensors in PyTorch layout, or a training checkpoint). Default: the embedded model.",
             valueName: "path"))
     var model: String?
+
+    @Option(help: "Use this profile's adapted model from the store (see `recur models list`).")
+    var profile: String?
+
+    @OptionGroup var store: StoreOptions
 
     func validate() throws {
         if let model, !FileManager.default.fileExists(atPath: model) {
@@ -21,10 +29,49 @@ struct ModelOptions: ParsableArguments {
     /// Loads the model, and sets BLAS to one thread: batch-1 inference is fastest there, and a second BLAS thread
     /// spinning against other work on 2 cores made steps several times slower.
     func load() throws -> LanguageModel<Float> {
+        let base = try loadBase()
+        guard let profile else { return base }
+        var warnings: [String] = []
+        var opened: ModelStore?
+        if FileManager.default.fileExists(atPath: store.path) {  // reading never creates a store
+            do {
+                opened = try ModelStore(path: store.path)
+            } catch {
+                warnings.append("\(error); using the base model")
+            }
+        }
+        let resolved = ProfileModel.resolve(store: opened, profile: profile, base: base)
+        for warning in warnings + resolved.warnings {
+            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+        }
+        return resolved.model
+    }
+
+    /// The base model: the file named by --model, or the embedded default.
+    func loadBase() throws -> LanguageModel<Float> {
         BLASThreads.set(1)
         do {
             guard let model else { return try DefaultModel.load() }
             return try LanguageModel<Float>(contentsOf: URL(fileURLWithPath: model))
+        } catch {
+            throw CommandFailure(error.description)
+        }
+    }
+
+    /// How the base model is named in the store.
+    var baseName: String { model.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "default (embedded)" }
+}
+
+/// Where the store is: --store, else $XDG_DATA_HOME/recur/recur.sqlite.
+struct StoreOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The SQLite store. Default: $XDG_DATA_HOME/recur/recur.sqlite.", valueName: "path"))
+    var store: String?
+
+    var path: String { store ?? ModelStore.defaultPath() }
+
+    func open() throws -> ModelStore {
+        do {
+            return try ModelStore(path: path)
         } catch {
             throw CommandFailure(error.description)
         }

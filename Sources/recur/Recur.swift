@@ -11,7 +11,7 @@ struct Recur: AsyncParsableCommand {
             and score files. Models are PyTorch-compatible safetensors files.
             """,
         version: "0.1.0",
-        subcommands: [Serve.self, Complete.self, Generate.self, Train.self, Eval.self],
+        subcommands: [Serve.self, Complete.self, Generate.self, Train.self, Eval.self, Adapt.self, Models.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -11,11 +11,18 @@ extension Recur {
             abstract: "Run the completion daemon: JSON-RPC 2.0 with LSP framing on stdin and stdout.",
             discussion: """
                 Editors start this as a language server. stdout carries only protocol messages; logs go to \
-                stderr (--log-level). Without --model, the embedded default model is used.
+                stderr (--log-level). Without --model, the embedded default model is used; \
+                with a profile (--profile, initializationOptions.profile, else the workspace folder), its active \
+                adapter from the store.
                 """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var model: ModelOptions
+
+        @Flag(
+            name: .customLong("allow-any-path"),
+            help: "Let recur/adapt read files outside the workspace folders the editor names.")
+        var allowAnyPath = false
 
         func run() async throws {
             global.bootstrap()
@@ -23,7 +30,8 @@ extension Recur {
             let modelOptions = model
             let server = Server(
                 modelName: model.model ?? "default (embedded)",
-                loadModel: { try modelOptions.load() },
+                loadModel: { try modelOptions.loadBase() },
+                storePath: model.store.path, profile: model.profile, allowAnyPath: allowAnyPath,
                 send: transport.send,
                 terminate: { code in Foundation.exit(code) })
             let (messages, continuation) = AsyncStream.makeStream(of: IncomingMessage.self)

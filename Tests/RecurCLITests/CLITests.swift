@@ -22,11 +22,20 @@ struct CLI {
             .deletingLastPathComponent().appendingPathComponent(".build/debug/recur")
     }()
 
+    /// The environment for every child: the store lives in a scratch XDG_DATA_HOME, never in the user's own.
+    static let environment: [String: String] = {
+        var env = ProcessInfo.processInfo.environment
+        env["XDG_DATA_HOME"] = FileManager.default.temporaryDirectory
+            .appendingPathComponent("recur-tests-data-\(UUID().uuidString)").path
+        return env
+    }()
+
     @discardableResult
     static func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        process.environment = environment
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -13,6 +13,7 @@ final class ServerClient: Sendable {
         process = Process()
         process.executableURL = CLI.binary
         process.arguments = arguments
+        process.environment = CLI.environment
         let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout

@@ -45,6 +45,34 @@ package struct RecurStatus: Codable, Sendable, Hashable {
     package var residentMemoryBytes: Int
     package var completionLatency: Latency
     package var positionEncoding: String
+    /// The connection's profile, its active adapter (nil: the base model) and the store's path.
+    package var profile: String?
+    package var adapterId: Int64?
+    package var store: String?
+    /// Why the profile's adapter is not in use, or why the store cannot be opened.
+    package var storeWarnings: [String]?
+    /// The adaptation job running now, if any.
+    package var adaptation: Job?
+    /// Completion latency measured while an adaptation was training.
+    package var completionLatencyDuringAdaptation: Latency?
+    /// Learning from text typed in open documents (off by default; not offered yet).
+    package var onlineLearning: Bool?
+
+    package struct Job: Codable, Sendable, Hashable {
+        package var jobId: String
+        package var profile: String
+        package var step: Int
+        package var totalSteps: Int
+        package var message: String
+
+        package init(jobId: String, profile: String, step: Int, totalSteps: Int, message: String) {
+            self.jobId = jobId
+            self.profile = profile
+            self.step = step
+            self.totalSteps = totalSteps
+            self.message = message
+        }
+    }
 
     package init(
         model: Model?, openDocuments: Int, hiddenStates: Int? = nil, stateSteps: Int? = nil, residentMemoryBytes: Int,

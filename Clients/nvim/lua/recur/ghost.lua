@@ -145,6 +145,7 @@ function M.dismiss()
   M.clear(bufnr)
   local state = state_of(bufnr)
   state.seq = state.seq + 1
+  if state.timer then state.timer:stop() end
   return true
 end
 
@@ -159,8 +160,11 @@ local function on_text_changed(bufnr)
   state.seq = state.seq + 1
   if not state.timer then state.timer = uv.new_timer() end
   state.timer:stop()
+  local seq = state.seq -- a callback already queued by an earlier timer must not refresh after a dismiss
   state.timer:start(config.ghost.debounce, 0, vim.schedule_wrap(function()
-    if vim.api.nvim_get_current_buf() == bufnr and vim.fn.mode():match('^i') then M.refresh(2) end
+    if seq == state.seq and vim.api.nvim_get_current_buf() == bufnr and vim.fn.mode():match('^i') then
+      M.refresh(2)
+    end
   end))
 end
 
