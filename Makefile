@@ -6,7 +6,7 @@ DEMO    := .build/demo
 BENCH   := .build/bench
 LSP_VENV := .venv-lsp
 
-.PHONY: all deps build run demo-train test bench install clean help lint
+.PHONY: all deps build run demo-train test test-editors test-editors-adapt bench install clean help lint
 
 all: build
 
@@ -14,6 +14,7 @@ help:
 	@echo "make run     build in release mode and complete prose and code with the embedded default model"
 	@echo "make demo-train  train a small model on Recur's own source for 20 s and use it"
 	@echo "make test    run the whole test suite"
+	@echo "make test-editors  drive Neovim, Emacs and the Python client against RECUR_BIN (part of make test)"
 	@echo "make bench   compare Recur with PyTorch on the same shapes (writes Benchmarks/results.md)"
 	@echo "make install PREFIX=~/.local"
 
@@ -67,9 +68,24 @@ test: $(LSP_VENV)/.installed
 	@$(MAKE) --no-print-directory deps DEB_PACKAGES="libopenblas-dev libsqlite3-dev neovim emacs-nox elpa-eglot"
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
-	RECUR_BIN=$(CURDIR)/.build/debug/recur Tests/editors/run_nvim.sh
-	RECUR_BIN=$(CURDIR)/.build/debug/recur Tests/editors/run_emacs.sh
+	@$(MAKE) --no-print-directory test-editors
 	RECUR_BIN=$(CURDIR)/.build/debug/recur $(LSP_VENV)/bin/python -m pytest -q -c Tests/lsp/pytest.ini Tests/lsp
+
+# The editor and script clients in Clients/, driven in the real Neovim and Emacs (with eglot and company) and from
+# Python, against the real binary. RECUR_ADAPT_TESTS=1 (or `make test-editors-adapt`) checks recur/adapt and
+# recur/setProfile succeed; by default the tests check that the clients report a server without them clearly.
+RECUR_BIN ?= $(CURDIR)/.build/debug/recur
+RECUR_ADAPT_TESTS ?= 0
+EDITOR_PACKAGES ?= neovim emacs-nox elpa-eglot elpa-company
+test-editors:
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(EDITOR_PACKAGES)"
+	@test -x "$(RECUR_BIN)" || $(SWIFT) build --product recur
+	RECUR_BIN=$(RECUR_BIN) RECUR_ADAPT_TESTS=$(RECUR_ADAPT_TESTS) Tests/editors/run_nvim.sh
+	RECUR_BIN=$(RECUR_BIN) RECUR_ADAPT_TESTS=$(RECUR_ADAPT_TESTS) Tests/editors/run_emacs.sh
+	RECUR_BIN=$(RECUR_BIN) RECUR_ADAPT_TESTS=$(RECUR_ADAPT_TESTS) $(PYTHON) -m unittest discover -s Clients/python/tests
+
+test-editors-adapt:
+	@$(MAKE) --no-print-directory test-editors RECUR_ADAPT_TESTS=1
 
 # pytest-lsp and friends, for the end-to-end test with a real third-party LSP client.
 $(LSP_VENV)/.installed: Tests/lsp/requirements.txt
@@ -87,9 +103,23 @@ bench: build
 	$(PYTHON) Benchmarks/pytorch_baseline.py --hidden 256 512 --json > $(BENCH)/pytorch.json
 	$(PYTHON) Benchmarks/compare.py $(BENCH)/recur.json $(BENCH)/pytorch.json | tee Benchmarks/results.md
 
+# The binary (the default model is linked into it) and the editor and script clients, where each editor looks:
+# see the README's "Editors and scripts".
+SHARE := $(DESTDIR)$(PREFIX)/share
+NVIM_PACK := $(SHARE)/nvim/site/pack/recur/start/recur
 install: build
-	install -d $(PREFIX)/bin
-	install -m 755 .build/release/recur $(PREFIX)/bin/recur
+	install -d $(DESTDIR)$(PREFIX)/bin $(NVIM_PACK)/lua/recur $(SHARE)/emacs/site-lisp \
+	  $(SHARE)/recur/python/examples $(SHARE)/recur/vscode/src
+	install -m 755 .build/release/recur $(DESTDIR)$(PREFIX)/bin/recur
+	install -m 644 Clients/nvim/lua/recur/*.lua $(NVIM_PACK)/lua/recur/
+	install -m 644 Clients/nvim/README.md $(NVIM_PACK)/
+	install -m 644 Clients/emacs/recur.el $(SHARE)/emacs/site-lisp/recur.el
+	install -m 644 Clients/python/recur_client.py Clients/python/README.md $(SHARE)/recur/python/
+	install -m 755 Clients/python/examples/complete_lines.py $(SHARE)/recur/python/examples/
+	install -m 644 Clients/vscode/package.json Clients/vscode/tsconfig.json Clients/vscode/README.md \
+	  $(SHARE)/recur/vscode/
+	install -m 644 Clients/vscode/src/extension.ts $(SHARE)/recur/vscode/src/
+	install -m 644 Clients/README.md $(SHARE)/recur/
 
 clean:
 	rm -rf .build

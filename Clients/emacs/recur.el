@@ -200,11 +200,22 @@ asks for a file or directory (empty: the open buffers)."
                            (list :openDocuments t))
                          (and profile (list :profile profile))
                          (and steps (list :steps steps))))
-         (result (recur--request "recur/adapt" params)))
-    (setq recur--adapt-job (list :id (plist-get result :jobId)
-                                 :token (or (plist-get result :token) token)
-                                 :profile (plist-get result :profile)
-                                 :message "started"))
+         (previous recur--adapt-job)
+         (result nil))
+    ;; Progress may arrive before the answer: the job is known by its token.
+    (setq recur--adapt-job (list :token token :message "starting"))
+    (condition-case err
+        (setq result (recur--request "recur/adapt" params))
+      (error (setq recur--adapt-job previous)
+             (signal (car err) (cdr err))))
+    (setq recur--adapt-job
+          (if (equal (format "%s" (plist-get recur-last-adapt :jobId))
+                     (format "%s" (plist-get result :jobId)))
+              previous                  ; it finished before its answer came
+            (plist-put (plist-put (plist-put recur--adapt-job :id
+                                             (plist-get result :jobId))
+                                  :token (or (plist-get result :token) token))
+                       :profile (plist-get result :profile))))
     (add-to-list 'mode-line-misc-info '(:eval (recur-mode-line-string)))
     (message "Recur: adapting profile %s (job %s)" (plist-get result :profile)
              (plist-get result :jobId))

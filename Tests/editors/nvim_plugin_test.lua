@@ -232,6 +232,8 @@ if not adapt_mode then
         and p.message:find('does not support recur/setProfile'), p)
       check(':RecurAdapt says the server lacks recur/adapt', a and a.level == vim.log.levels.ERROR
         and a.message:find('does not support recur/adapt'), a)
+      check('a refused :RecurAdapt leaves no job behind', recur.adapt_job == nil and recur.statusline() == '',
+        recur.adapt_job)
       next()
     end)
   end)

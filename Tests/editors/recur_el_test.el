@@ -194,7 +194,8 @@
               (should (string-match-p "recur/setProfile failed: .*does not support recur/setProfile"
                                       (cadr err))))
             (let ((err (should-error (recur-adapt (list corpus)) :type 'user-error)))
-              (should (string-match-p "recur/adapt failed: .*does not support recur/adapt" (cadr err)))))
+              (should (string-match-p "recur/adapt failed: .*does not support recur/adapt" (cadr err)))
+              (should-not (recur-mode-line-string))))
         (should (equal (plist-get (recur-set-profile "emacs-test") :profile) "emacs-test"))
         (let ((progress nil))
           (add-hook 'recur-adapt-progress-functions (lambda (value) (push value progress)))

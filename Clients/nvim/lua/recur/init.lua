@@ -135,11 +135,13 @@ function M.attach(bufnr)
   return id
 end
 
-local function request(method, params, callback)
+-- Sends `method`; `callback(result)` on success. An error is shown, then `on_error()` is called.
+local function request(method, params, callback, on_error)
   local client = M.client()
   if not client then
     notify('not running here (open a file of a configured filetype, or call require("recur").attach())',
       vim.log.levels.ERROR)
+    if on_error then on_error() end
     return
   end
   client.request(method, params, function(err, result)
@@ -149,6 +151,7 @@ local function request(method, params, callback)
         text = text .. ' (this recur does not support ' .. method .. ': install a newer recur)'
       end
       notify(method .. ' failed: ' .. text, vim.log.levels.ERROR)
+      if on_error then on_error() end
       return
     end
     callback(result)
@@ -199,12 +202,19 @@ function M.adapt(paths, opts, callback)
   else
     params.openDocuments = true
   end
+  -- Progress may arrive before the answer: the job is known by its token from the start.
+  local previous = M.adapt_job
+  M.adapt_job = { token = token, message = 'starting' }
   request('recur/adapt', params, function(result)
-    M.adapt_job = { id = result.jobId, token = result.token or token, profile = result.profile,
-      message = 'started' }
+    if M.last_adapt and tostring(M.last_adapt.jobId) == tostring(result.jobId) then
+      M.adapt_job = previous -- it finished before its answer came
+      return callback and callback(result)
+    end
+    M.adapt_job.id, M.adapt_job.profile = result.jobId, result.profile
+    M.adapt_job.token = result.token or token
     notify('adapting profile ' .. tostring(result.profile) .. ' (job ' .. tostring(result.jobId) .. ')')
     if callback then callback(result) end
-  end)
+  end, function() M.adapt_job = previous end)
 end
 
 --- :RecurAdaptCancel
