@@ -161,10 +161,13 @@ Returns the `recur/status' result as a plist."
                              (plist-get latency :p99Milliseconds)
                              (plist-get latency :count)))
                 (and profile
-                     (format "profile: %s"
-                             (if (stringp profile) profile
-                               (or (plist-get profile :name) profile))))
+                     (format "profile: %s (%s)" profile
+                             (if-let ((adapter (plist-get status :adapterId)))
+                                 (format "adapter %s" adapter)
+                               "base model")))
                 (recur-mode-line-string))))
+    (dolist (warning (append (plist-get status :storeWarnings) nil))
+      (setq lines (append lines (list (concat "warning: " warning)))))
     (message "Recur: %s" (string-join (delq nil lines) "\n"))
     status))
 

@@ -92,7 +92,11 @@ def _utf16_column(line_text: str, col: int) -> int:
 
 
 class RecurClient:
-    """One `recur serve` process and its connection. Thread-safe: requests may come from several threads."""
+    """One `recur serve` process and its connection. Thread-safe: requests may come from several threads.
+
+    `root` (default: the current directory) is the workspace folder: the files `adapt` may read must be inside
+    it unless init_options has `"allowAnyPath": true`, and it names the initial profile unless init_options
+    has `"profile"`."""
 
     def __init__(self, binary: Optional[str] = None, args: tuple = (), init_options: Optional[dict] = None,
                  root: Optional[str] = None, stderr: Any = subprocess.DEVNULL, timeout: float = 30.0):
@@ -112,10 +116,11 @@ class RecurClient:
         self._documents: dict = {}       # uri -> (version, text)
         self._reader = threading.Thread(target=self._read_loop, name="recur-reader", daemon=True)
         self._reader.start()
-        root_uri = Path(root).resolve().as_uri() if root else None
+        root_path = Path(root or os.getcwd()).resolve()
         self.server_info = self.request("initialize", {
             "processId": os.getpid(),
-            "rootUri": root_uri,
+            "rootUri": root_path.as_uri(),
+            "workspaceFolders": [{"uri": root_path.as_uri(), "name": root_path.name or str(root_path)}],
             "capabilities": {"window": {"workDoneProgress": True}},
             "initializationOptions": init_options or {},
         })
@@ -386,7 +391,10 @@ def main(argv: Optional[list] = None) -> int:
     parser = argparse.ArgumentParser(prog="recur_client", description="Script client for recur serve.")
     parser.add_argument("--recur", help="the recur binary (default: $RECUR_BIN, then recur on PATH)")
     parser.add_argument("--model", help="a model file instead of the embedded default")
-    parser.add_argument("--profile", help="the profile to use (recur/setProfile)")
+    parser.add_argument("--profile", help="the profile to use (default: the workspace folder's)")
+    parser.add_argument("--root", help="the workspace folder (default: the current directory)")
+    parser.add_argument("--allow-any-path", action="store_true",
+                        help="let adapt read files outside the workspace folder")
     commands = parser.add_subparsers(dest="command", required=True)
 
     complete = commands.add_parser("complete", help="complete the end of TEXT (or stdin)")
@@ -413,8 +421,10 @@ def main(argv: Optional[list] = None) -> int:
     init_options = {"model": args.model} if args.model else {}
     if args.profile:
         init_options["profile"] = args.profile
+    if args.allow_any_path:
+        init_options["allowAnyPath"] = True
     try:
-        with RecurClient(binary=args.recur, init_options=init_options) as recur:
+        with RecurClient(binary=args.recur, init_options=init_options, root=args.root) as recur:
             if args.command == "complete":
                 text = args.text if args.text is not None else sys.stdin.read()
                 _print_completions(recur.complete(text, **_sampling_options(args)), args.json)

@@ -11,7 +11,7 @@ RECUR_BIN=${RECUR_BIN:-$PWD/.build/debug/recur}
 [ -x "$RECUR_BIN" ] || { echo "emacs: FAILED: RECUR_BIN=$RECUR_BIN is not an executable"; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-export RECUR_BIN RECUR_ROOT=$PWD HOME=$work
+export RECUR_BIN RECUR_ROOT=$PWD HOME=$work XDG_DATA_HOME=$work/data XDG_CONFIG_HOME=$work/config
 
 timeout 120 emacs --batch -Q -l Tests/editors/eglot_smoke.el 2>/dev/null
 

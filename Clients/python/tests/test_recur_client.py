@@ -45,6 +45,7 @@ class Scratch(unittest.TestCase):
         subprocess.run(["rm", "-rf", str(self.dir)], check=False)
 
     def client(self, **kwargs) -> RecurClient:
+        kwargs.setdefault("root", str(self.dir))
         recur = RecurClient(binary=RECUR_BIN, **kwargs)
         self.addCleanup(recur.close)
         return recur
@@ -158,7 +159,8 @@ class MissingAdaptTests(Scratch):
     def test_cli_adapt_fails_with_a_clear_message(self):
         (self.dir / "corpus.txt").write_text("hello world\n" * 50, encoding="utf-8")
         process = subprocess.run([sys.executable, str(CLIENT_DIR / "recur_client.py"), "--recur", RECUR_BIN,
-                                  "adapt", str(self.dir / "corpus.txt")], capture_output=True, text=True, timeout=60)
+                                  "adapt", str(self.dir / "corpus.txt")], capture_output=True, text=True, timeout=60,
+                                 cwd=self.dir)
         self.assertEqual(process.returncode, 1)
         self.assertIn("recur/adapt", process.stderr)
         self.assertIn("method not found", process.stderr)
@@ -190,12 +192,24 @@ class AdaptTests(Scratch):
     def test_set_profile(self):
         recur = self.client()
         self.assertEqual(recur.set_profile("py-other")["profile"], "py-other")
-        self.assertIn("py-other", json.dumps(recur.status()))
+        self.assertEqual(recur.status()["profile"], "py-other")
+
+    def test_initial_profile_is_the_workspace_folder_or_the_option(self):
+        self.assertEqual(self.client().status()["profile"], str(self.dir.resolve()))
+        self.assertEqual(self.client(init_options={"profile": "py-init"}).status()["profile"], "py-init")
+
+    def test_adapt_outside_the_workspace_is_refused(self):
+        outside = Path(tempfile.mkdtemp(prefix="recur-py-outside-"))
+        self.addCleanup(subprocess.run, ["rm", "-rf", str(outside)])
+        (outside / "corpus.txt").write_text("text\n" * 100, encoding="utf-8")
+        with self.assertRaises(RecurError) as caught:
+            self.client().adapt(paths=[str(outside / "corpus.txt")], steps=5)
+        self.assertIn("outside the workspace", str(caught.exception))
 
     def test_cli_adapt(self):
         process = subprocess.run([sys.executable, str(CLIENT_DIR / "recur_client.py"), "--recur", RECUR_BIN,
                                   "--profile", "py-cli", "adapt", "--steps", "5", str(self.corpus())],
-                                 capture_output=True, text=True, timeout=300)
+                                 capture_output=True, text=True, timeout=300, cwd=self.dir)
         self.assertIn("recur adapt:", process.stderr)
         self.assertIn(json.loads(process.stdout)["outcome"], ("improved", "notImproved", "reused"))
 

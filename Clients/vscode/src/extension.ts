@@ -175,7 +175,10 @@ async function status(): Promise<void> {
     lines.push(`latency: p50 ${latency.p50Milliseconds.toFixed(1)} ms, p95 ${latency.p95Milliseconds.toFixed(1)} ms, ` +
       `p99 ${latency.p99Milliseconds.toFixed(1)} ms (${latency.count} requests)`);
   }
-  if (s.profile) lines.push(`profile: ${typeof s.profile === 'string' ? s.profile : JSON.stringify(s.profile)}`);
+  if (s.profile) {
+    lines.push(`profile: ${s.profile} (${s.adapterId !== undefined && s.adapterId !== null ? `adapter ${s.adapterId}` : 'base model'})`);
+  }
+  for (const warning of s.storeWarnings ?? []) lines.push(`warning: ${warning}`);
   output.appendLine(lines.join('\n'));
   output.appendLine(JSON.stringify(s, null, 2));
   output.show(true);

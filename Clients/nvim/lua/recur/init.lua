@@ -172,10 +172,10 @@ function M.status(callback)
         latency.p50Milliseconds, latency.p95Milliseconds, latency.p99Milliseconds, latency.count))
     end
     if status.profile then
-      local profile = type(status.profile) == 'table' and (status.profile.name or vim.inspect(status.profile))
-        or tostring(status.profile)
-      table.insert(lines, 'profile: ' .. profile)
+      local adapter = status.adapterId and ('adapter ' .. tostring(status.adapterId)) or 'base model'
+      table.insert(lines, 'profile: ' .. tostring(status.profile) .. ' (' .. adapter .. ')')
     end
+    for _, warning in ipairs(status.storeWarnings or {}) do table.insert(lines, 'warning: ' .. warning) end
     if M.adapt_job then table.insert(lines, M.statusline()) end
     notify(table.concat(lines, '\n'))
     if callback then callback(status) end
