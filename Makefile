@@ -6,7 +6,7 @@ DEMO    := .build/demo
 BENCH   := .build/bench
 LSP_VENV := .venv-lsp
 
-.PHONY: all deps build run demo-train test test-editors test-editors-adapt bench install clean help lint
+.PHONY: all deps build run demo-train test bench install clean help lint
 
 all: build
 
@@ -14,7 +14,6 @@ help:
 	@echo "make run     build in release mode and complete prose and code with the embedded default model"
 	@echo "make demo-train  train a small model on Recur's own source for 20 s and use it"
 	@echo "make test    run the whole test suite"
-	@echo "make test-editors  drive Neovim, Emacs and the Python client against RECUR_BIN (part of make test)"
 	@echo "make bench   compare Recur with PyTorch on the same shapes (writes Benchmarks/results.md)"
 	@echo "make install PREFIX=~/.local"
 
@@ -77,6 +76,7 @@ test: $(LSP_VENV)/.installed
 RECUR_BIN ?= $(CURDIR)/.build/debug/recur
 RECUR_ADAPT_TESTS ?= 0
 EDITOR_PACKAGES ?= neovim emacs-nox elpa-eglot elpa-company
+.PHONY: test-editors test-editors-adapt
 test-editors:
 	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(EDITOR_PACKAGES)"
 	@test -x "$(RECUR_BIN)" || $(SWIFT) build --product recur

@@ -216,7 +216,7 @@ end)
 
 local corpus = work .. '/corpus.txt'
 local f = io.open(corpus, 'w')
-f:write(string.rep('The recurrent daemon completes the words you type.\n', 200))
+f:write(string.rep('The recurrent daemon completes the words you type.\n', 60))
 f:close()
 
 if not adapt_mode then

@@ -187,7 +187,7 @@
   (recur-test-with-buffer nil
     (let ((corpus (expand-file-name "corpus.txt" default-directory)))
       (with-temp-file corpus
-        (dotimes (_ 200) (insert "The recurrent daemon completes the words you type.\n")))
+        (dotimes (_ 60) (insert "The recurrent daemon completes the words you type.\n")))
       (if (not recur-test-adapt)
           (progn
             (let ((err (should-error (recur-set-profile "work") :type 'user-error)))

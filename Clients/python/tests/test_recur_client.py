@@ -170,7 +170,7 @@ class MissingAdaptTests(Scratch):
 class AdaptTests(Scratch):
     def corpus(self) -> Path:
         path = self.dir / "corpus.txt"
-        path.write_text("The recurrent daemon completes the words you type.\n" * 200, encoding="utf-8")
+        path.write_text("The recurrent daemon completes the words you type.\n" * 60, encoding="utf-8")
         return path
 
     def test_adapt_reports_progress_and_finishes(self):
