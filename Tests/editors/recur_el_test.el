@@ -175,6 +175,14 @@
             (should-not (eq (key-binding (kbd "TAB")) 'recur-ghost-accept))
             (should (eq (key-binding (kbd "M-f")) 'forward-word))))))))
 
+(ert-deftest recur-ghost-mode-maybe-turns-on-with-recur ()
+  (let ((eglot-managed-mode-hook (list #'recur-ghost-mode-maybe)))
+    (recur-test-with-buffer nil
+      (should recur-ghost-mode)))
+  (with-temp-buffer
+    (recur-ghost-mode-maybe)
+    (should-not recur-ghost-mode)))
+
 (ert-deftest recur-status-command ()
   (recur-test-with-buffer nil
     (ert-with-message-capture messages

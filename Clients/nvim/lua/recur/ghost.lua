@@ -73,13 +73,14 @@ function M.refresh(kind)
   local client = require('recur').client(bufnr)
   if not client or vim.fn.pumvisible() == 1 then return end
   local state = state_of(bufnr)
-  if state.request_id then pcall(client.cancel_request, state.request_id) end
+  local recur = require('recur')
+  if state.request_id then pcall(recur.call, client, 'cancel_request', state.request_id) end
   state.seq = state.seq + 1
   local seq, tick = state.seq, changedtick(bufnr)
   local cursor = vim.api.nvim_win_get_cursor(0)
   local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
   params.context = { triggerKind = kind or 2 }
-  local _, request_id = client.request('textDocument/inlineCompletion', params, function(err, result)
+  local _, request_id = recur.call(client, 'request', 'textDocument/inlineCompletion', params, function(err, result)
     if seq ~= state.seq then return end
     state.request_id = nil
     if err or not result or not vim.api.nvim_buf_is_valid(bufnr) then return end

@@ -34,6 +34,13 @@ local function notify(message, level)
   vim.notify('recur: ' .. message, level or vim.log.levels.INFO)
 end
 
+-- Client methods are fields called with a dot up to 0.10 and methods called with a colon from 0.11.
+local method_call = vim.fn.has('nvim-0.11') == 1
+function M.call(client, name, ...)
+  if method_call then return client[name](client, ...) end
+  return client[name](...)
+end
+
 local function root_for(bufnr)
   local root = M.config.root_dir
   if type(root) == 'function' then root = root(bufnr) end
@@ -144,7 +151,7 @@ local function request(method, params, callback, on_error)
     if on_error then on_error() end
     return
   end
-  client.request(method, params, function(err, result)
+  M.call(client, 'request', method, params, function(err, result)
     if err then
       local text = err.message or vim.inspect(err)
       if err.code == -32601 then
