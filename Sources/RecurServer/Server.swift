@@ -549,7 +549,8 @@ package actor Server {
         status.store = storePath
         status.storeWarnings = storeWarnings.isEmpty ? nil : storeWarnings
         status.adaptation = adaptJob.map {
-            RecurStatus.Job(jobId: $0.id, profile: $0.profile, step: $0.step, totalSteps: $0.totalSteps, message: $0.message)
+            RecurStatus.Job(
+                jobId: $0.id, profile: $0.profile, step: $0.step, totalSteps: $0.totalSteps, message: $0.message)
         }
         if latenciesDuringAdaptation.total > 0 {
             let l = latenciesDuringAdaptation

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import RecurKernels
 import RecurAdaptation
+import RecurKernels
 import RecurModel
 import RecurStore
 

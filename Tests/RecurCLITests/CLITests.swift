@@ -25,7 +25,8 @@ struct CLI {
     /// The environment for every child: the store lives in a scratch XDG_DATA_HOME, never in the user's own.
     static let environment: [String: String] = {
         var env = ProcessInfo.processInfo.environment
-        env["XDG_DATA_HOME"] = FileManager.default.temporaryDirectory
+        env["XDG_DATA_HOME"] =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("recur-tests-data-\(UUID().uuidString)").path
         return env
     }()

@@ -1,0 +1,314 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// Recur's SQLite store: base models, profiles and their adapters (fine-tuned weights as safetensors BLOBs).
+///
+/// The only place that knows GRDB. WAL mode (a `DatabasePool`), a busy timeout, and write transactions that begin
+/// IMMEDIATE (GRDB's default for writes), so two processes writing at once wait for each other instead of failing.
+/// Migrations are append-only; a file migrated by a newer Recur is refused with a clear error. Every weight BLOB
+/// carries its sha256 and is checked when loaded.
+public final class ModelStore: Sendable {
+    public let path: String
+    private let pool: DatabasePool
+    /// How long a write waits for another process's lock before failing.
+    public static let busyTimeout: TimeInterval = 10
+
+    /// `$XDG_DATA_HOME/recur/recur.sqlite`, or `~/.local/share/recur/recur.sqlite`.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let base: String
+        if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
+            base = xdg
+        } else {
+            let home = environment["HOME"] ?? NSHomeDirectory()
+            base = home + "/.local/share"
+        }
+        return base + "/recur/recur.sqlite"
+    }
+
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    public init(path: String, busyTimeout: TimeInterval = ModelStore.busyTimeout) throws(StoreError) {
+        self.path = path
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw .cannotOpen(path: path, reason: "cannot create \(directory): \(error.localizedDescription)")
+            }
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.label = "recur.store"
+        configuration.prepareDatabase { db in
+            // Deleted rows are overwritten, not just unlinked: `forget` must leave no trace of the user's text.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            let migrator = Self.migrator
+            let unknown = try pool.read { db in
+                try migrator.appliedIdentifiers(db).subtracting(Self.migrationNames).sorted()
+            }
+            guard unknown.isEmpty else { throw StoreError.newerSchema(path: path, unknownMigrations: unknown) }
+            try migrator.migrate(pool)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw Self.translate(error, path: path)
+        }
+    }
+
+    // MARK: Schema
+
+    static let migrationNames: Set<String> = ["v1 base models, profiles, adapters"]
+
+    /// Append-only: never edit a registered migration; add a new one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 base models, profiles, adapters") { db in
+            try db.create(table: "baseModel") { t in
+                t.primaryKey("sha256", .text)
+                t.column("name", .text).notNull()
+                t.column("architecture", .text).notNull()
+                t.column("parameters", .integer).notNull()
+                t.column("createdAt", .datetime).notNull()
+            }
+            try db.create(table: "profile") { t in
+                t.primaryKey("name", .text)
+                t.column("activeAdapterId", .integer).references("adapter", column: "id", onDelete: .setNull)
+                t.column("createdAt", .datetime).notNull()
+            }
+            try db.create(table: "adapter") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("profile", .text).notNull().indexed().references("profile", onDelete: .cascade)
+                t.column("parentId", .integer).references("adapter", onDelete: .setNull)
+                t.column("baseSHA256", .text).notNull().references("baseModel")
+                t.column("kind", .text).notNull()
+                t.column("weights", .blob).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("bytes", .integer).notNull()
+                t.column("corpusFingerprint", .text).notNull()
+                t.column("corpusFiles", .text).notNull()
+                t.column("hyperparameters", .text).notNull()
+                t.column("trainLoss", .double)
+                t.column("valLossBefore", .double).notNull()
+                t.column("valLoss", .double).notNull()
+                t.column("steps", .integer).notNull()
+                t.column("seconds", .double).notNull()
+                t.column("createdAt", .datetime).notNull()
+            }
+        }
+        return migrator
+    }
+
+    // MARK: Reading
+
+    public func profiles() throws(StoreError) -> [ProfileRecord] {
+        try read { db in try ProfileRecord.order(Column("name")).fetchAll(db) }
+    }
+
+    public func profile(named name: String) throws(StoreError) -> ProfileRecord? {
+        try read { db in try ProfileRecord.fetchOne(db, key: name) }
+    }
+
+    public func baseModels() throws(StoreError) -> [BaseModelRecord] {
+        try read { db in try BaseModelRecord.order(Column("createdAt")).fetchAll(db) }
+    }
+
+    /// Adapters, newest first, without their weights.
+    public func adapters(profile: String? = nil) throws(StoreError) -> [AdapterInfo] {
+        try read { db in
+            var request = Table("adapter").select(AdapterInfo.columns)
+            if let profile { request = request.filter(Column("profile") == profile) }
+            return try AdapterInfo.fetchAll(db, request.order(Column("id").desc))
+        }
+    }
+
+    public func adapter(id: Int64) throws(StoreError) -> AdapterInfo? {
+        try read { db in
+            try AdapterInfo.fetchOne(db, Table("adapter").select(AdapterInfo.columns).filter(key: id))
+        }
+    }
+
+    /// The profile's active adapter, if it has one.
+    public func activeAdapter(profile: String) throws(StoreError) -> AdapterInfo? {
+        guard let id = try self.profile(named: profile)?.activeAdapterId else { return nil }
+        return try adapter(id: id)
+    }
+
+    /// The adapter's safetensors bytes, checked against the sha256 stored with them.
+    public func weights(adapterID id: Int64) throws(StoreError) -> [UInt8] {
+        let row = try read { db in
+            try Row.fetchOne(db, sql: "SELECT weights, sha256 FROM adapter WHERE id = ?", arguments: [id])
+        }
+        guard let row else { throw .noSuchAdapter(id) }
+        let blob: Data = row["weights"]
+        let expected: String = row["sha256"]
+        let actual = Self.sha256(blob)
+        guard actual == expected else { throw .corruptWeights(adapterID: id, expected: expected, actual: actual) }
+        return [UInt8](blob)
+    }
+
+    /// An adapter of this profile trained from the same base on the same corpus with the same settings.
+    public func reusableAdapter(
+        profile: String, baseSHA256: String, corpusFingerprint: String, hyperparameters: String
+    ) throws(StoreError) -> AdapterInfo? {
+        try adapters(profile: profile).first {
+            $0.baseSHA256 == baseSHA256 && $0.corpusFingerprint == corpusFingerprint
+                && $0.hyperparameters == hyperparameters
+        }
+    }
+
+    // MARK: Writing
+
+    /// Stores a new adapter (creating its profile and base record as needed) and, when `activate`, makes it the
+    /// profile's active adapter, all in one transaction: a process killed at any point leaves either the old state
+    /// or the new one.
+    @discardableResult
+    public func insert(_ new: NewAdapter, activate: Bool) throws(StoreError) -> AdapterInfo {
+        let sha = Self.sha256(new.weights)
+        let files: String
+        do {
+            files = String(decoding: try JSONEncoder().encode(new.corpusFiles), as: UTF8.self)
+        } catch {
+            throw .sqlite(path: path, message: "cannot encode the corpus file list: \(error)")
+        }
+        let id = try write { db -> Int64 in
+            try Self.ensureProfile(new.profile, db)
+            if try BaseModelRecord.fetchOne(db, key: new.base.sha256) == nil { try new.base.insert(db) }
+            try db.execute(
+                sql: """
+                    INSERT INTO adapter (profile, parentId, baseSHA256, kind, weights, sha256, bytes, corpusFingerprint,
+                        corpusFiles, hyperparameters, trainLoss, valLossBefore, valLoss, steps, seconds, createdAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    new.profile, new.parentId, new.base.sha256, new.kind, Data(new.weights), sha, new.weights.count,
+                    new.corpusFingerprint, files, new.hyperparameters, new.trainLoss, new.valLossBefore, new.valLoss,
+                    new.steps, new.seconds, Date(),
+                ])
+            let id = db.lastInsertedRowID
+            if activate {
+                try db.execute(
+                    sql: "UPDATE profile SET activeAdapterId = ? WHERE name = ?", arguments: [id, new.profile])
+            }
+            return id
+        }
+        guard let info = try adapter(id: id) else { throw .noSuchAdapter(id) }
+        return info
+    }
+
+    /// Makes an adapter its profile's active one.
+    public func activate(adapterID id: Int64) throws(StoreError) {
+        try write { db in
+            guard
+                let profile = try String.fetchOne(db, sql: "SELECT profile FROM adapter WHERE id = ?", arguments: [id])
+            else { throw StoreError.noSuchAdapter(id) }
+            try db.execute(sql: "UPDATE profile SET activeAdapterId = ? WHERE name = ?", arguments: [id, profile])
+        }
+    }
+
+    /// Makes the active adapter's parent active (or the base model, when it has none). Returns the new active one.
+    @discardableResult
+    public func rollback(profile name: String) throws(StoreError) -> AdapterInfo? {
+        let newID = try write { db -> Int64? in
+            guard let profile = try ProfileRecord.fetchOne(db, key: name) else { throw StoreError.noSuchProfile(name) }
+            guard let active = profile.activeAdapterId else { return nil }
+            let parent = try Int64.fetchOne(db, sql: "SELECT parentId FROM adapter WHERE id = ?", arguments: [active])
+            try db.execute(sql: "UPDATE profile SET activeAdapterId = ? WHERE name = ?", arguments: [parent, name])
+            return parent
+        }
+        guard let newID else { return nil }
+        return try adapter(id: newID)
+    }
+
+    /// Deletes one adapter. If it was active, its parent becomes active; its children keep their weights.
+    public func delete(adapterID id: Int64) throws(StoreError) {
+        try write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT profile, parentId FROM adapter WHERE id = ?", arguments: [id])
+            else { throw StoreError.noSuchAdapter(id) }
+            let profile: String = row["profile"]
+            let parent: Int64? = row["parentId"]
+            try db.execute(
+                sql: "UPDATE profile SET activeAdapterId = ? WHERE name = ? AND activeAdapterId = ?",
+                arguments: [parent, profile, id])
+            try db.execute(sql: "DELETE FROM adapter WHERE id = ?", arguments: [id])
+        }
+    }
+
+    /// Removes a profile and all its adapters, then rebuilds the file (VACUUM) and truncates the write-ahead log,
+    /// so that nothing learned from the user's text remains in either. Returns how many adapters were removed.
+    @discardableResult
+    public func forget(profile name: String) throws(StoreError) -> Int {
+        let removed = try write { db -> Int in
+            guard try ProfileRecord.fetchOne(db, key: name) != nil else { throw StoreError.noSuchProfile(name) }
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM adapter WHERE profile = ?", arguments: [name])
+            try db.execute(sql: "UPDATE profile SET activeAdapterId = NULL WHERE name = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM adapter WHERE profile = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM profile WHERE name = ?", arguments: [name])
+            return count ?? 0
+        }
+        do {
+            try pool.vacuum()
+            _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        } catch {
+            throw Self.translate(error, path: path)
+        }
+        return removed
+    }
+
+    /// `PRAGMA integrity_check`: "ok" when the file is sound.
+    public func integrityCheck() throws(StoreError) -> String {
+        try read { db in
+            try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ")
+        }
+    }
+
+    // MARK: Helpers
+
+    private static func ensureProfile(_ name: String, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO profile (name, activeAdapterId, createdAt) VALUES (?, NULL, ?) ON CONFLICT DO NOTHING",
+            arguments: [name, Date()])
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try pool.read(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw Self.translate(error, path: path)
+        }
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try pool.write(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw Self.translate(error, path: path)
+        }
+    }
+
+    static func translate(_ error: any Error, path: String) -> StoreError {
+        guard let error = error as? DatabaseError else {
+            return .sqlite(path: path, message: String(describing: error))
+        }
+        switch error.resultCode {
+        case .SQLITE_NOTADB, .SQLITE_CORRUPT: return .notADatabase(path: path)
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return .busy(path: path, seconds: busyTimeout)
+        case .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_AUTH:
+            return .cannotOpen(path: path, reason: error.message ?? "\(error.resultCode)")
+        default: return .sqlite(path: path, message: error.message ?? "\(error)")
+        }
+    }
+
+    public static func sha256(_ bytes: some DataProtocol) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+}
