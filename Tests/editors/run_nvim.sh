@@ -37,7 +37,7 @@ PY
 (cd "$work/plugin" && RECUR_OUT="$work/plugin.json" timeout 600 nvim --headless --clean -n \
   -c "luafile $root/Tests/editors/nvim_plugin_test.lua" >/dev/null 2>"$work/plugin.log") || true
 python3 - "$work/plugin.json" "$work/plugin.log" <<'PY'
-import json, sys
+import json, os, sys
 try:
     r = json.load(open(sys.argv[1]))
 except (OSError, ValueError) as e:
@@ -45,8 +45,7 @@ except (OSError, ValueError) as e:
 failed = [c for c in r["checks"] if not c["ok"]]
 for c in failed:
     print(f"nvim plugin: FAIL {c['name']}: {c['detail']}")
-import os
-if os.environ.get("RECUR_VERBOSE"):
+if os.environ.get("RECUR_VERBOSE"):  # every check with its detail
     for c in r["checks"]:
         print(f"  {'ok' if c['ok'] else 'FAIL'}  {c['name']}  {c['detail'][:300]}")
 print(f"nvim plugin: {len(r['checks']) - len(failed)} passed, {len(failed)} failed")
