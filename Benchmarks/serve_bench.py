@@ -18,10 +18,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 class Client:
-    def __init__(self, recur):
-        self.proc = subprocess.Popen([recur, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    def __init__(self, recur, arguments=("serve",)):
+        self.proc = subprocess.Popen([recur, *arguments], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL)
         self.next_id = 0
+        self.notifications = []  # messages that were not the awaited response, in order
 
     def send(self, message):
         body = json.dumps(message).encode()
@@ -44,8 +45,9 @@ class Client:
         self.send({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
         while True:
             message = self.read()
-            if message.get("id") == rid:
+            if message.get("id") == rid and "method" not in message:
                 return message
+            self.notifications.append(message)
 
     def notify(self, method, params):
         self.send({"jsonrpc": "2.0", "method": method, "params": params})

@@ -38,7 +38,7 @@ package actor Server {
     var modelName: String
     /// The connection's profile and the store its adapters live in (opened only when it exists or is needed).
     var profile: String
-    let storePath: String?
+    var storePath: String?
     var activeAdapterID: Int64?
     var storeWarnings: [String] = []
     /// Files `recur/adapt` may read: inside these folders, unless `allowAnyPath`.
@@ -269,7 +269,8 @@ package actor Server {
     }
 
     /// `initializationOptions`: `n`, `temperature`, `topK`, `topP`, `maxChars` set the sampling defaults,
-    /// `checkpointBudget` the number of hidden states kept, and `model` a model file to use instead.
+    /// `checkpointBudget` the number of hidden states kept, `model` a model file to use instead, `profile` and
+    /// `store` the profile and the store of adapted models, and `allowAnyPath` lets `recur/adapt` read any file.
     private func applyInitializationOptions(_ options: JSONValue) {
         if let path = options["model"]?.stringValue {
             modelName = path
@@ -279,6 +280,7 @@ package actor Server {
             }
         }
         if let name = options["profile"]?.stringValue, !name.isEmpty { profile = name }
+        if let path = options["store"]?.stringValue, !path.isEmpty { storePath = path }
         if options["allowAnyPath"]?.boolValue == true { allowAnyPath = true }
         if let n = options["n"]?.intValue, (1...100).contains(n) { defaults.count = n }
         if let t = options["temperature"]?.doubleValue, t >= 0, t.isFinite { defaults.temperature = Float(t) }
