@@ -83,24 +83,18 @@ public struct KeystrokeSavings: Sendable, Codable, Equatable {
 /// Baseline (a): what editors offer today. The most frequent earlier words of the same text that start with the
 /// typed prefix (Vim's Ctrl-N, Emacs's dabbrev, VS Code's word-based suggestions).
 public struct BufferWordCompleter: WordCompleter {
-    private var frequencies: [[UInt8]: Int] = [:]
+    private var frequencies = WordFrequencies()
     private var current: [UInt8] = []
 
     public init() {}
 
     public mutating func type(_ byte: UInt8) {
-        if ByteVocabulary.isWordByte(byte) {
-            current.append(byte)
-        } else {
-            if !current.isEmpty { frequencies[current, default: 0] += 1 }
-            current = []
-        }
+        frequencies.type(byte)
+        current = ByteVocabulary.isWordByte(byte) ? current + [byte] : []
     }
 
     public mutating func completions(top: Int) -> [[UInt8]] {
-        frequencies.filter { $0.key.count > current.count && $0.key.starts(with: current) }
-            .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.lexicographicallyPrecedes($1.key) }
-            .prefix(top).map { Array($0.key[current.count...]) }
+        frequencies.words(startingWith: current, top: top).map { Array($0.word[current.count...]) }
     }
 }
 
@@ -147,25 +141,31 @@ public struct NGramWordCompleter: WordCompleter {
     }
 }
 
-/// Recur's completer: the sampler the daemon uses, word stop rule, best `top` of the distinct samples.
+/// Recur's completer, as the daemon completes words: the model's best endings by beam search, interpolated with
+/// the words typed so far (`WordCompletion`).
 public final class ModelWordCompleter: WordCompleter {
     public let predictor: Predictor
-    public var options: SamplingOptions
+    public var options: WordCompletion.Options
     private var state: RecurrentState
+    private var frequencies = WordFrequencies()
+    private var current: [UInt8] = []
 
-    public init(predictor: Predictor, options: SamplingOptions) {
+    public init(predictor: Predictor, options: WordCompletion.Options) {
         self.predictor = predictor
         self.options = options
-        self.options.stop = .word
         state = RecurrentState(config: predictor.config)
     }
 
-    public func type(_ byte: UInt8) { predictor.step(&state, bytes: [byte]) }
+    public func type(_ byte: UInt8) {
+        predictor.step(&state, bytes: [byte])
+        frequencies.type(byte)
+        current = ByteVocabulary.isWordByte(byte) ? current + [byte] : []
+    }
 
     public func completions(top: Int) -> [[UInt8]] {
-        options.seed &+= 1
-        // Only continuations of the current word count; those that start a new token mean "the word ends here".
-        return Sampler.sample(predictor, from: state, options: options)
-            .filter { ByteVocabulary.isWordByte($0.bytes[0]) }.prefix(top).map(\.bytes)
+        var options = options
+        options.count = top
+        return WordCompletion.complete(predictor, from: state, prefix: current, cache: frequencies, options: options)
+            .map(\.bytes)
     }
 }

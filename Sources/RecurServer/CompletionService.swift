@@ -6,25 +6,24 @@ import RecurProtocol
 /// Turns a document, a cursor and the model into LSP completion items, inline items, or script completions.
 /// Pure functions of their inputs, so tests call them without a connection.
 enum CompletionService {
-    /// Completion items: the word being typed plus each sampled continuation, as a `textEdit` over the word's
-    /// typed prefix (clients filter by that prefix), most probable first.
+    /// Completion items: the word being typed plus each of its best endings (`WordCompletion`: the model's beam
+    /// search interpolated with the words around the cursor), as a `textEdit` over the word's typed prefix (clients
+    /// filter by that prefix), most probable first.
     static func completionItems(context: Server.Context, predictor: Predictor) -> ([CompletionItem], [Completion]) {
-        var options = context.options
-        options.stop = .word
-        let samples = Sampler.sample(predictor, from: context.state, options: options)
-        var seen = Set<String>()
+        let endings = WordCompletion.complete(
+            predictor, from: context.state, prefix: context.prefix, cache: context.cache,
+            options: WordCompletion.Options(count: context.options.count, maxBytes: context.options.maxBytes))
         var items: [CompletionItem] = []
-        for sample in samples {
-            let text = String(decoding: context.prefix + sample.bytes, as: UTF8.self)
-            guard seen.insert(text).inserted else { continue }
+        for ending in endings {
+            let text = String(decoding: context.prefix + ending.bytes, as: UTF8.self)
             items.append(
                 CompletionItem(
                     label: text, kind: CompletionItemKind(rawValue: 1),
-                    detail: String(format: "%.1f%% · recur", sample.probability * 100),
+                    detail: String(format: "%.1f%% · recur", ending.probability * 100),
                     sortText: String(format: "%04d", items.count), filterText: text,
                     textEdit: TextEdit(range: LSPRange(start: context.wordStart, end: context.cursor), newText: text)))
         }
-        return (items, samples)
+        return (items, endings)
     }
 
     /// Inline (ghost text) items: continuations up to the end of the line, inserted at the cursor.

@@ -359,6 +359,8 @@ package actor Server {
         var cursor: Position
         var state: RecurrentState
         var options: SamplingOptions
+        /// The words around the cursor (32 KB before, 8 KB after), offered beside the model's endings.
+        var cache: WordFrequencies
     }
 
     /// Resolves the position and computes the document's state there on the actor (usually a step or two, thanks
@@ -405,7 +407,9 @@ package actor Server {
             prefix: Array(buffer[word]),
             wordStart: CompletionService.position(buffer.position(ofOffset: word.lowerBound, encoding: encoding)),
             cursor: CompletionService.position(buffer.position(ofOffset: cursor, encoding: encoding)), state: state,
-            options: nextOptions())
+            options: nextOptions(),
+            cache: WordFrequencies(
+                scanning: buffer.bytes[max(0, cursor - 32_768)..<min(buffer.count, cursor + 8192)]))
         inFlight[id] = Task { [weak self] in
             guard let self else { return }
             let box = await self.takePredictor(engine: engine)

@@ -17,16 +17,19 @@ struct KeystrokeSavingsOptions: ParsableArguments {
     @Option(name: .customLong("max-bytes"), help: "Simulate at most this many bytes of each file (0: all).")
     var maxBytes: Int = 0
 
-    @Option(help: "Samples drawn per completion request (the best --top distinct ones are shown).")
-    var samples: Int = 8
+    @Option(help: "Beam width of the search for the model's most probable word endings.")
+    var beam: Int = 8
 
-    @Option(name: .customLong("ksr-temperature"), help: "Sampling temperature for completion requests.")
-    var temperature: Float = 0.7
+    @Option(
+        name: .customLong("model-weight"),
+        help: "Weight of the model against the words already typed (1: the model alone), as the daemon uses it.")
+    var modelWeight: Double = WordCompletion.Options().modelWeight
 
     func validate() throws {
-        guard top >= 1, minPrefix >= 0, samples >= 1, maxBytes >= 0 else {
-            throw ValidationError("--top and --samples must be positive; --min-prefix and --max-bytes not negative")
+        guard top >= 1, minPrefix >= 0, beam >= 1, maxBytes >= 0 else {
+            throw ValidationError("--top and --beam must be positive; --min-prefix and --max-bytes not negative")
         }
+        guard (0...1).contains(modelWeight) else { throw ValidationError("--model-weight must be in [0, 1]") }
     }
 
     struct Report: Encodable {
@@ -43,7 +46,7 @@ struct KeystrokeSavingsOptions: ParsableArguments {
             let text = maxBytes > 0 ? Array(all.prefix(maxBytes)) : all
             var model = ModelWordCompleter(
                 predictor: predictor,
-                options: SamplingOptions(count: samples, temperature: temperature, maxBytes: 32, stop: .word))
+                options: WordCompletion.Options(count: top, beamWidth: beam, maxBytes: 32, modelWeight: modelWeight))
             var buffer = BufferWordCompleter()
             var report = Report(
                 path: path, bytes: text.count,

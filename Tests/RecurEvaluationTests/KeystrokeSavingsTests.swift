@@ -83,15 +83,22 @@ struct TableCompleter: WordCompleter {
         #expect(completer.completions(top: 1) == [Array("at".utf8)])
     }
 
-    @Test func modelCompleterUsesTheSampler() {
+    @Test func modelCompleterOffersWordEndingsAndTheWordsAlreadyTyped() {
         let config = ModelConfig(cell: .gru, layers: 1, hidden: 8, embedding: 4)
         let predictor = Predictor(engine: InferenceEngine(model: LanguageModel(config: config, seed: 1)))
-        let completer = ModelWordCompleter(
-            predictor: predictor, options: SamplingOptions(count: 4, temperature: 1, maxBytes: 8, stop: .none))
-        #expect(completer.options.stop == .word)
-        for byte in Array("ab".utf8) { completer.type(byte) }
-        let endings = completer.completions(top: 3)
-        #expect(endings.count <= 3)
-        #expect(endings.allSatisfy { $0.allSatisfy(ByteVocabulary.isWordByte) })
+        // An untrained model knows no words, but the words already typed are offered (the cache), so typing a
+        // text that repeats its words saves keystrokes; with the model alone (weight 1) it saves next to none.
+        let text = Array(String(repeating: "alpha beta gamma ", count: 6).utf8)
+        var withCache = ModelWordCompleter(predictor: predictor, options: WordCompletion.Options(modelWeight: 0.5))
+        let cached = KeystrokeSavings.simulate(text: text, completer: &withCache, top: 3, minimumPrefix: 0)
+        var modelOnly = ModelWordCompleter(predictor: predictor, options: WordCompletion.Options(modelWeight: 1))
+        let alone = KeystrokeSavings.simulate(text: text, completer: &modelOnly, top: 3, minimumPrefix: 0)
+        #expect(cached.savings > 0.5)
+        #expect(alone.savings < 0.1)
+        let fresh = ModelWordCompleter(predictor: predictor, options: WordCompletion.Options())
+        for byte in Array("ab".utf8) { fresh.type(byte) }
+        let endings = fresh.completions(top: 3)
+        #expect(endings.count == 3)
+        #expect(endings.allSatisfy { !$0.isEmpty && $0.allSatisfy(ByteVocabulary.isWordByte) })
     }
 }
