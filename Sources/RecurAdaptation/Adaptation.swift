@@ -8,13 +8,13 @@ import RecurTraining
 public struct AdaptationSettings: Codable, Sendable, Equatable {
     public var steps: Int?
     public var minutes: Double?
-    public var learningRate: Float = 1e-3
+    public var learningRate: Float = 3e-3
     public var sequenceLength = 100
-    public var batchSize = 16
+    public var batchSize = 32
     public var validationFraction = 0.1
     public var seed: UInt64 = 0
 
-    public init(steps: Int? = nil, minutes: Double? = nil, learningRate: Float = 1e-3) {
+    public init(steps: Int? = nil, minutes: Double? = nil, learningRate: Float = 3e-3) {
         self.steps = steps
         self.minutes = minutes
         self.learningRate = learningRate

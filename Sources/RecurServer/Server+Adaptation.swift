@@ -157,7 +157,7 @@ extension Server {
         }
         logger.info("\(jobID): adapting profile '\(profile)' on \(texts.count) documents and \(paths.count) paths")
 
-        let settings = AdaptationSettings(steps: p.steps, minutes: p.minutes, learningRate: Float(p.lr ?? 1e-3))
+        let settings = AdaptationSettings(steps: p.steps, minutes: p.minutes, learningRate: p.lr.map(Float.init) ?? AdaptationSettings().learningRate)
         let cancel = job.cancel
         let baseName = modelName
         let (events, continuation) = AsyncStream.makeStream(of: AdaptEvent.self)

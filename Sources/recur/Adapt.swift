@@ -27,7 +27,7 @@ extension Recur {
         @Option(help: "Wall-clock minutes to train instead of --steps.")
         var minutes: Double?
         @Option(help: "Peak learning rate.")
-        var lr: Float = 1e-3
+        var lr: Float = AdaptationSettings().learningRate
         @Option(help: "Training threads.")
         var threads: Int = 2
         @Option(name: .customLong("max-file-bytes"), help: "Skip files larger than this.")
