@@ -157,7 +157,8 @@ extension Server {
         }
         logger.info("\(jobID): adapting profile '\(profile)' on \(texts.count) documents and \(paths.count) paths")
 
-        let settings = AdaptationSettings(steps: p.steps, minutes: p.minutes, learningRate: p.lr.map(Float.init) ?? AdaptationSettings().learningRate)
+        let settings = AdaptationSettings(
+            steps: p.steps, minutes: p.minutes, learningRate: p.lr.map(Float.init) ?? AdaptationSettings().learningRate)
         let cancel = job.cancel
         let baseName = modelName
         let (events, continuation) = AsyncStream.makeStream(of: AdaptEvent.self)

@@ -7,7 +7,8 @@ import Testing
 @Suite struct WordCompletionTests {
     let predictor = Predictor(
         engine: InferenceEngine(
-            model: LanguageModel<Float>(config: ModelConfig(cell: .lstm, layers: 2, hidden: 16, embedding: 8), seed: 3)))
+            model: LanguageModel<Float>(config: ModelConfig(cell: .lstm, layers: 2, hidden: 16, embedding: 8), seed: 3))
+    )
 
     func primed(_ text: String) -> RecurrentState {
         var state = RecurrentState(config: predictor.config)
@@ -46,7 +47,10 @@ import Testing
     @Test func theCacheInterpolatesTheDocumentsWords() {
         let text = "let zebraCount = 1; zebraCount += zebraTotal; "
         let cache = WordFrequencies(scanning: Array(text.utf8)[...])
-        #expect(cache.words(startingWith: Array("zebra".utf8), top: 5).map { String(decoding: $0.word, as: UTF8.self) } == ["zebraCount", "zebraTotal"])
+        #expect(
+            cache.words(startingWith: Array("zebra".utf8), top: 5).map { String(decoding: $0.word, as: UTF8.self) } == [
+                "zebraCount", "zebraTotal",
+            ])
         let state = primed(text + "zeb")
         // Weight 0: the cache alone, in frequency order, with its shares as probabilities.
         let cacheOnly = WordCompletion.complete(
@@ -75,4 +79,3 @@ import Testing
         #expect(whole.words(startingWith: [], top: 10).count == 2)  // "ghi" has no word break after it yet
     }
 }
-
