@@ -137,10 +137,15 @@ public enum Sampler {
         case .word:
             if ByteVocabulary.isWordByte(byte) || (!inWord && byte != 0x0A) { return nil }
             guard inWord else { return expf(row[0x0A]) }
-            var mass: Float = 0
-            for b in 0..<row.count where !ByteVocabulary.isWordByte(UInt8(b)) { mass += expf(row[b]) }
-            return mass
+            return wordBreakProbability(row)
         }
+    }
+
+    /// The probability that the next byte ends a word (any non-word byte), from a row of log-probabilities.
+    static func wordBreakProbability(_ row: UnsafeBufferPointer<Float>) -> Float {
+        var mass: Float = 0
+        for b in 0..<row.count where !ByteVocabulary.isWordByte(UInt8(b)) { mass += expf(row[b]) }
+        return mass
     }
 
     /// Draws one byte from a row of log-probabilities after temperature, top-k and top-p.

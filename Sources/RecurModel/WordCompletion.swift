@@ -110,8 +110,7 @@ public enum WordCompletion {
                 let row = UnsafeBufferPointer(rebasing: logp[(p * V)..<((p + 1) * V)])
                 // Only whole characters end a word: a lone byte >= 0x80 or a cut sequence does not.
                 if !beam.bytes.isEmpty && String(validating: beam.bytes, as: UTF8.self) != nil {
-                    var stop: Float = 0
-                    for b in 0..<V where !ByteVocabulary.isWordByte(UInt8(b)) { stop += expf(row[b]) }
+                    let stop = Sampler.wordBreakProbability(row)
                     finished.append(
                         Completion(bytes: beam.bytes, logprob: beam.logprob + log(Double(stop)), state: rows.row(p)))
                 }
@@ -148,15 +147,13 @@ public enum WordCompletion {
             var still: [Int] = []
             var bytes: [UInt8] = []
             for (p, e) in active.enumerated() {
-                let row = logp[(p * V)..<((p + 1) * V)]
+                let row = UnsafeBufferPointer(rebasing: logp[(p * V)..<((p + 1) * V)])
                 if position == endings[e].count {
-                    var stop: Float = 0
-                    for b in 0..<V where !ByteVocabulary.isWordByte(UInt8(b)) { stop += expf(row[row.startIndex + b]) }
-                    logprobs[e] += log(Double(stop))
+                    logprobs[e] += log(Double(Sampler.wordBreakProbability(row)))
                     states[e] = rows.row(p)
                 } else {
                     let byte = endings[e][position]
-                    logprobs[e] += Double(row[row.startIndex + Int(byte)])
+                    logprobs[e] += Double(row[Int(byte)])
                     still.append(p)
                     bytes.append(byte)
                 }
