@@ -46,7 +46,7 @@ def main():
 
     text = pathlib.Path(args.text).read_text()
     base = (text * (100_000 // len(text) + 1))[:100_000]
-    typed = (text * 10)[: args.chunk * 40]
+    typed = (text * (args.chunk * 400 // len(text) + 1))[: args.chunk * 400]
     store = pathlib.Path(tempfile.mkdtemp(prefix="recur-adapt-bench-")) / "recur.sqlite"
     client = Client(args.recur, ("serve", "--store", str(store), "--allow-any-path"))
     client.request("initialize", {"capabilities": {}, "initializationOptions": {"profile": "bench"}})
@@ -64,7 +64,7 @@ def main():
     assert "result" in job, job
     during = []
     finished = None
-    while finished is None and cursor + args.chunk <= len(typed):
+    while finished is None and cursor + 2 * args.chunk <= len(typed):
         chunk, version, end = type_and_complete(client, uri, typed[cursor:cursor + args.chunk], version, end)
         cursor += args.chunk
         during += chunk

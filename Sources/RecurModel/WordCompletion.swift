@@ -9,8 +9,9 @@ public struct WordFrequencies: Sendable {
 
     public init() {}
 
-    /// Counts the complete words of `bytes` (a word cut by either end of the slice is left out).
-    public init(scanning bytes: ArraySlice<UInt8>) {
+    /// Counts the complete words of `bytes` that start with `prefix` (a word cut by either end of the slice is
+    /// left out). Other words are skipped without being copied, so a scan costs little more than a pass.
+    public init(scanning bytes: ArraySlice<UInt8>, prefix: [UInt8] = []) {
         var i = bytes.startIndex
         // Skip a word cut by the start of the slice, unless the slice starts the text.
         if i > 0 { while i < bytes.endIndex && ByteVocabulary.isWordByte(bytes[i]) { i += 1 } }
@@ -20,9 +21,13 @@ public struct WordFrequencies: Sendable {
                 continue
             }
             let start = i
-            while i < bytes.endIndex && ByteVocabulary.isWordByte(bytes[i]) { i += 1 }
+            var matches = true
+            while i < bytes.endIndex && ByteVocabulary.isWordByte(bytes[i]) {
+                if i - start < prefix.count && bytes[i] != prefix[i - start] { matches = false }
+                i += 1
+            }
             guard i < bytes.endIndex else { break }  // cut by the end
-            counts[Array(bytes[start..<i]), default: 0] += 1
+            if matches && i - start > prefix.count { counts[Array(bytes[start..<i]), default: 0] += 1 }
         }
     }
 
@@ -51,14 +56,14 @@ public struct WordFrequencies: Sendable {
 public enum WordCompletion {
     public struct Options: Sendable, Equatable {
         public var count = 6
-        public var beamWidth = 8
+        public var beamWidth = 4
         public var maxBytes = 32
         /// Weight of the model in the interpolation; 1 ignores the document's words.
         public var modelWeight = 0.5
         /// At most this many document words are considered.
         public var cacheWords = 8
 
-        public init(count: Int = 6, beamWidth: Int = 8, maxBytes: Int = 32, modelWeight: Double = 0.5) {
+        public init(count: Int = 6, beamWidth: Int = 4, maxBytes: Int = 32, modelWeight: Double = 0.5) {
             self.count = count
             self.beamWidth = beamWidth
             self.maxBytes = maxBytes
@@ -75,7 +80,7 @@ public enum WordCompletion {
         let cached = options.modelWeight < 1 ? cache.words(startingWith: prefix, top: options.cacheWords) : []
         let cacheTotal = Double(cached.reduce(0) { $0 + $1.count })
         var modelScores = beamEndings(
-            predictor, from: state, count: max(options.count, 1) * 2, width: options.beamWidth,
+            predictor, from: state, count: max(options.count, 1), width: options.beamWidth,
             maxBytes: options.maxBytes)
         let known = Set(modelScores.map(\.bytes))
         let missing = cached.map { Array($0.word[prefix.count...]) }.filter { !known.contains($0) }
@@ -115,9 +120,22 @@ public enum WordCompletion {
                         Completion(bytes: beam.bytes, logprob: beam.logprob + log(Double(stop)), state: rows.row(p)))
                 }
                 guard beam.bytes.count < maxBytes else { continue }
+                // At most `width` extensions of one hypothesis can survive: keep its best `width` word bytes.
+                var best: [(byte: UInt8, logp: Float)] = []
+                best.reserveCapacity(width + 1)
                 for b in 0..<V where ByteVocabulary.isWordByte(UInt8(b)) {
-                    candidates.append((p, UInt8(b), beam.logprob + Double(row[b])))
+                    let value = row[b]
+                    guard best.count < width || value > best[best.count - 1].logp else { continue }
+                    var j = best.count
+                    best.append((UInt8(b), value))
+                    while j > 0 && best[j - 1].logp < value {
+                        best[j] = best[j - 1]
+                        j -= 1
+                    }
+                    best[j] = (UInt8(b), value)
+                    if best.count > width { best.removeLast() }
                 }
+                for (byte, value) in best { candidates.append((p, byte, beam.logprob + Double(value))) }
             }
             candidates.sort { $0.logprob > $1.logprob }
             finished.sort { $0.logprob > $1.logprob }

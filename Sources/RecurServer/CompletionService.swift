@@ -12,7 +12,7 @@ enum CompletionService {
     static func completionItems(context: Server.Context, predictor: Predictor) -> ([CompletionItem], [Completion]) {
         let endings = WordCompletion.complete(
             predictor, from: context.state, prefix: context.prefix, cache: context.cache,
-            options: WordCompletion.Options(count: context.options.count, maxBytes: context.options.maxBytes))
+            options: WordCompletion.Options(count: context.options.count, maxBytes: min(context.options.maxBytes, 24)))
         var items: [CompletionItem] = []
         for ending in endings {
             let text = String(decoding: context.prefix + ending.bytes, as: UTF8.self)

@@ -409,7 +409,8 @@ package actor Server {
             cursor: CompletionService.position(buffer.position(ofOffset: cursor, encoding: encoding)), state: state,
             options: nextOptions(),
             cache: WordFrequencies(
-                scanning: buffer.bytes[max(0, cursor - 32_768)..<min(buffer.count, cursor + 8192)]))
+                scanning: buffer.bytes[max(0, cursor - 32_768)..<min(buffer.count, cursor + 8192)],
+                prefix: Array(buffer[word])))
         inFlight[id] = Task { [weak self] in
             guard let self else { return }
             let box = await self.takePredictor(engine: engine)

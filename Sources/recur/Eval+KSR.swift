@@ -18,7 +18,7 @@ struct KeystrokeSavingsOptions: ParsableArguments {
     var maxBytes: Int = 0
 
     @Option(help: "Beam width of the search for the model's most probable word endings.")
-    var beam: Int = 8
+    var beam: Int = WordCompletion.Options().beamWidth
 
     @Option(
         name: .customLong("model-weight"),
