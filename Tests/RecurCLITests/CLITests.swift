@@ -212,7 +212,7 @@ struct CLI {
         #expect(baseline < 0.3)
 
         let ksr = try CLI.run([
-            "eval", "--ksr", "--json", "--top", "3", "--max-bytes", "400", "--samples", "2", file.path,
+            "eval", "--ksr", "--json", "--top", "3", "--max-bytes", "400", "--beam", "2", file.path,
             "--baseline-corpus", file.path,
         ])
         #expect(ksr.status == 0, "\(ksr.stderr)")

@@ -354,12 +354,13 @@ import Testing
         #expect(
             Set(MessageRegistry.requests.keys) == [
                 "initialize", "shutdown", "textDocument/completion", "textDocument/inlineCompletion",
-                "window/workDoneProgress/create", "recur/complete", "recur/status",
+                "window/workDoneProgress/create", "recur/complete", "recur/status", "recur/adapt",
+                "recur/cancelAdapt", "recur/setProfile",
             ])
         #expect(
             Set(MessageRegistry.notifications.keys) == [
                 "initialized", "exit", "textDocument/didOpen", "textDocument/didChange", "textDocument/didClose",
-                "$/cancelRequest", "$/progress",
+                "$/cancelRequest", "$/progress", "recur/adaptFinished", "window/workDoneProgress/cancel",
             ])
         #expect(MessageRegistry.requests["textDocument/completion"] == CompletionRequest.self)
     }
