@@ -45,6 +45,11 @@ public final class ModelStore: Sendable {
             try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         do {
+            // Two processes opening a new store at once would both see "no migrations applied" and both try to
+            // create the tables (GRDB reads the applied migrations before its migration transaction begins, and
+            // a second process failed with "table already exists"). A lock file serialises opening.
+            let lock = Self.lockFile(for: path)
+            defer { lock.map(Self.unlock) }
             pool = try DatabasePool(path: path, configuration: configuration)
             let migrator = Self.migrator
             let unknown = try pool.read { db in
@@ -268,6 +273,25 @@ public final class ModelStore: Sendable {
     }
 
     // MARK: Helpers
+
+    /// An exclusive `flock` on `PATH.lock`, held while the store is opened and migrated. Nil when the lock file
+    /// cannot be created (a read-only place): opening then goes on unserialised.
+    private static func lockFile(for path: String) -> Int32? {
+        let fd = open(path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return nil }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno != EINTR {
+                close(fd)
+                return nil
+            }
+        }
+        return fd
+    }
+
+    private static func unlock(_ fd: Int32) {
+        _ = flock(fd, LOCK_UN)
+        close(fd)
+    }
 
     private static func ensureProfile(_ name: String, _ db: Database) throws {
         try db.execute(

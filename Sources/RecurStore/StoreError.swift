@@ -26,7 +26,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             "the store at \(path) was written by a newer Recur (unknown migrations: \(unknown.joined(separator: ", "))); "
                 + "upgrade Recur or pass another --store"
         case .busy(let path, let seconds):
-            "the store at \(path) stayed locked by another process for more than \(Int(seconds)) s; try again"
+            "the store at \(path) is locked by another process (busy timeout \(Int(seconds)) s); try again"
         case .corruptWeights(let id, let expected, let actual):
             "adapter \(id) is corrupt: its weights hash to \(actual.prefix(12))…, not the recorded \(expected.prefix(12))…"
                 + " (the row is kept for inspection)"

@@ -164,6 +164,19 @@ func sampleAdapter(profile: String, parent: Int64? = nil, weights: [UInt8], file
         #expect(try store.integrityCheck() == "ok")
     }
 
+    @Test func aNewStoreOpenedFromManyPlacesAtOnceIsCreatedOnce() async throws {
+        for _ in 0..<5 {
+            let path = temporaryStorePath()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<6 {
+                    group.addTask { _ = try ModelStore(path: path) }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try ModelStore(path: path).integrityCheck() == "ok")
+        }
+    }
+
     @Test func twoConnectionsWritingAtOnceNeverSeeLockErrors() async throws {
         let path = temporaryStorePath()
         let a = try ModelStore(path: path)
