@@ -6,7 +6,7 @@ DEMO    := .build/demo
 BENCH   := .build/bench
 LSP_VENV := .venv-lsp
 
-.PHONY: all deps build run demo-train test bench install clean help lint
+.PHONY: all deps build run demo-train test bench install clean help lint fuzz
 
 all: build
 
@@ -15,6 +15,7 @@ help:
 	@echo "make demo-train  train a small model on Recur's own source for 20 s and use it"
 	@echo "make test    run the whole test suite"
 	@echo "make bench   compare Recur with PyTorch on the same shapes (writes Benchmarks/results.md)"
+	@echo "make fuzz    run each libFuzzer target for FUZZ_SECONDS (default 60) with AddressSanitizer"
 	@echo "make install PREFIX=~/.local"
 
 # System libraries: OpenBLAS (the BLAS) and SQLite (the store), installed with apt-get when missing.
@@ -124,3 +125,28 @@ clean:
 # Formatting is checked in CI against the committed .swift-format.
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Benchmarks Package.swift
+
+# libFuzzer with AddressSanitizer (the runtime ships with the Swift toolchain). Each target runs for FUZZ_SECONDS or
+# FUZZ_RUNS inputs, whichever ends first, from its committed seeds (Tests/FuzzCorpus/TARGET, replayed by `make
+# test`) plus what earlier runs found (.build-fuzz/corpus/TARGET). A crash leaves its input in
+# .build-fuzz/artifacts/TARGET/: replay it with `.build/debug/recur-fuzz TARGET FILE` and commit it beside the
+# seeds as crash-NAME once fixed. lld links, because gold fails on the sanitizer runtime.
+FUZZ_TARGETS ?= framing safetensors edits adapter
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?= -1
+FUZZ_BUILD   := .build-fuzz
+fuzz: deps
+	$(SWIFT) build -c release --product recur-fuzz --scratch-path $(FUZZ_BUILD) \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -use-ld=lld
+	@for t in $(FUZZ_TARGETS); do \
+	  len=4096; case $$t in safetensors|adapter) len=16384;; esac; \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts/$$t; \
+	  echo "--- $$t: up to $(FUZZ_SECONDS) s / $(FUZZ_RUNS) runs (log: $(FUZZ_BUILD)/$$t.log)"; \
+	  SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=malloc_context_size=0:detect_leaks=0 \
+	    $(FUZZ_BUILD)/release/recur-fuzz $$t -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -max_len=$$len \
+	    -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t/ \
+	    $(FUZZ_BUILD)/corpus/$$t Tests/FuzzCorpus/$$t > $(FUZZ_BUILD)/$$t.log 2>&1; status=$$?; \
+	  grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|SUMMARY|Precondition failed' \
+	    $(FUZZ_BUILD)/$$t.log; \
+	  if [ $$status -ne 0 ]; then echo "$$t: FAILED, see $(FUZZ_BUILD)/$$t.log"; exit 1; fi; \
+	done

@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "recur", targets: ["recur"]),
         .executable(name: "recur-bench", targets: ["RecurBench"]),
+        .executable(name: "recur-fuzz", targets: ["recur-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -70,6 +71,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Fuzz targets (framing and JSON-RPC, safetensors, edit scripts against a reference, adapter BLOBs), and
+        // `recur-fuzz`, which runs them under libFuzzer in `make fuzz` or replays inputs otherwise.
+        .target(
+            name: "RecurFuzzing", dependencies: ["RecurProtocol", "RecurDocuments", "RecurModel", "RecurAdaptation"]),
+        .target(name: "CFuzzerDriver"),
+        .executableTarget(name: "recur-fuzz", dependencies: ["RecurFuzzing", "CFuzzerDriver"]),
         // `make bench`: Recur's side of the comparison with PyTorch.
         .executableTarget(
             name: "RecurBench", dependencies: ["RecurModel", "RecurTraining", "RecurKernels"],
@@ -84,6 +91,7 @@ let package = Package(
         .testTarget(name: "RecurEvaluationTests", dependencies: ["RecurEvaluation", "RecurModel"]),
         .testTarget(name: "RecurStoreTests", dependencies: ["RecurStore", "RecurAdaptation", "RecurModel"]),
         .testTarget(name: "RecurCLITests", dependencies: ["recur", "RecurProtocol"]),
+        .testTarget(name: "RecurFuzzingTests", dependencies: ["RecurFuzzing"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -24,22 +24,47 @@ public struct ProfileModel: Sendable {
             }
             let weights = try store.weights(adapterID: active.id)
             do {
-                var model = try LanguageModel<Float>(safetensors: weights, path: "adapter \(active.id)")
-                guard model.config == base.config else {
-                    resolved.warnings.append(
-                        "profile '\(profile)': adapter \(active.id) has another architecture; using the base model")
-                    return resolved
-                }
+                var model = try adapterModel(weights: weights, name: "adapter \(active.id)", base: base)
                 model.sourceSHA256 = active.sha256
                 resolved.model = model
                 resolved.adapterID = active.id
             } catch {
-                resolved.warnings.append(
-                    "profile '\(profile)': adapter \(active.id) cannot be read (\(error)); using the base model")
+                resolved.warnings.append("profile '\(profile)': \(error); using the base model")
             }
         } catch {
             resolved.warnings.append("profile '\(profile)': \(error); using the base model")
         }
         return resolved
+    }
+
+    /// Reads an adapter's weights (a safetensors BLOB from the store) as a model for `base`: it must be a sound
+    /// model file of exactly the base's architecture.
+    public static func adapterModel(weights: [UInt8], name: String, base: LanguageModel<Float>) throws(AdapterError)
+        -> LanguageModel<Float>
+    {
+        let model: LanguageModel<Float>
+        do {
+            model = try LanguageModel<Float>(safetensors: weights, path: name)
+        } catch {
+            throw .unreadable(name: name, error)
+        }
+        guard model.config == base.config else {
+            throw .architecture(name: name, found: model.config, expected: base.config)
+        }
+        return model
+    }
+
+    /// Why an adapter's weights cannot stand in for the base model.
+    public enum AdapterError: Error, Equatable, CustomStringConvertible {
+        case unreadable(name: String, ModelFileError)
+        case architecture(name: String, found: ModelConfig, expected: ModelConfig)
+
+        public var description: String {
+            switch self {
+            case .unreadable(let name, let error): "\(name) cannot be read (\(error))"
+            case .architecture(let name, let found, let expected):
+                "\(name) has another architecture (\(found), the base model is \(expected))"
+            }
+        }
     }
 }

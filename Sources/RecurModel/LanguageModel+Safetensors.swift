@@ -9,6 +9,7 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
     case missingTensor(String)
     case wrongShape(tensor: String, expected: [Int], found: [Int])
     case nonFinite(tensor: String)
+    case implausible(tensor: String, limit: Float)
     case architecture(String)
     case unexpectedTensor(String)
 
@@ -24,6 +25,8 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
             "tensor '\(name)' has shape \(found) but the architecture needs \(expected): the file is corrupt or was not saved from a Recur-compatible model"
         case .nonFinite(let name):
             "tensor '\(name)' contains NaN or infinite values; the model diverged or the file is corrupt: retrain or restore it"
+        case .implausible(let name, let limit):
+            "tensor '\(name)' holds values beyond ±\(Int(limit)), which no trained model has; the file is corrupt or the training diverged"
         case .architecture(let reason):
             "unsupported model architecture: \(reason)"
         case .unexpectedTensor(let name):
@@ -33,6 +36,11 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
 }
 
 extension LanguageModel where S == Float {
+    /// The largest weight a model may hold: half precision's largest value. Trained weights are far smaller, and
+    /// with every weight within it each pre-activation and logit stays finite in single precision (gate outputs
+    /// are in [-1, 1]), so no model that loads can yield NaN probabilities.
+    public static var largestWeight: Float { 65504 }
+
     /// Metadata keys that describe the architecture; everything else in `__metadata__` is kept as `metadata`.
     static var architectureKeys: Set<String> {
         ["format", "version", "cell", "layers", "hidden", "embedding", "vocab"]
@@ -71,6 +79,9 @@ extension LanguageModel where S == Float {
                 throw .wrongShape(tensor: entry.name, expected: entry.shape, found: tensor.shape)
             }
             guard tensor.values.allSatisfy(\.isFinite) else { throw .nonFinite(tensor: entry.name) }
+            guard tensor.values.allSatisfy({ abs($0) <= Self.largestWeight }) else {
+                throw .implausible(tensor: entry.name, limit: Self.largestWeight)
+            }
             values.replaceSubrange(entry.range, with: tensor.values)
         }
         // Training checkpoints carry Adam's moments beside the weights; they load as models too.
@@ -127,10 +138,16 @@ extension LanguageModel where S == Float {
             }
             return value
         }
-        if let v = try number("layers") { config.layers = v }
-        if let v = try number("hidden") { config.hidden = v }
-        if let v = try number("embedding") { config.embedding = v }
-        if let v = try number("vocab") { config.vocab = v }
+        // Metadata may confirm the shapes but never contradict them: the shapes are backed by the file's bytes, a
+        // metadata number is not, and the parameters are allocated from the architecture before they are read.
+        for (key, inferred) in [
+            ("layers", config.layers), ("hidden", config.hidden), ("embedding", config.embedding),
+            ("vocab", config.vocab),
+        ] {
+            if let claimed = try number(key), claimed != inferred {
+                throw .architecture("metadata \(key)=\(claimed) contradicts the tensors, which give \(inferred)")
+            }
+        }
         guard config.vocab == ByteVocabulary.size else {
             throw .architecture("vocabulary of \(config.vocab); Recur models are byte-level (256)")
         }

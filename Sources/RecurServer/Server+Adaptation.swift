@@ -69,7 +69,7 @@ extension Server {
             return InferenceEngine(model: resolved.model)
         }
         statePredictor = nil
-        idlePredictors = []
+        workers.reset(generation: engineGeneration)
         for uri in documents.keys {
             documents[uri]!.checkpoints.removeAll()
             documents[uri]!.candidates = []

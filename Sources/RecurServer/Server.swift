@@ -55,8 +55,9 @@ package actor Server {
     private var encoding = PositionEncoding.utf16
     var documents: [DocumentURI: OpenDocument] = [:]
     private var inFlight: [RequestID: Task<Void, Never>] = [:]
-    var idlePredictors: [PredictorBox] = []
-    /// Advances document states on the actor; sampling tasks take theirs from `idlePredictors`.
+    /// Computes completions, off the cooperative pool, each with a predictor of its own.
+    let workers = CompletionWorkers()
+    /// Advances document states on the actor; completions take theirs from `workers`.
     var statePredictor: Predictor?
     private var latencies = LatencyRecorder()
     private var defaults = SamplingOptions(count: 6, temperature: 0.7, maxBytes: 40, stop: .word)
@@ -217,7 +218,9 @@ package actor Server {
             case DidOpenTextDocumentNotification.method:
                 let p = try DidOpenTextDocumentNotification.decodeParams(params)
                 let item = p.textDocument
-                if documents[item.uri] != nil { logger.warning("didOpen for \(item.uri), already open: replacing it") }
+                if documents[item.uri] != nil {
+                    warnClient("didOpen for \(item.uri), which is already open: its text replaced")
+                }
                 documents[item.uri] = OpenDocument(
                     document: Document(
                         uri: item.uri, languageId: item.languageId, version: item.version, text: item.text),
@@ -229,7 +232,7 @@ package actor Server {
             case DidCloseTextDocumentNotification.method:
                 let p = try DidCloseTextDocumentNotification.decodeParams(params)
                 if documents.removeValue(forKey: p.textDocument.uri) == nil {
-                    logger.warning("didClose for \(p.textDocument.uri), which is not open")
+                    warnClient("didClose for \(p.textDocument.uri), which is not open: ignored")
                 }
             case CancelRequestNotification.method:
                 let p = try CancelRequestNotification.decodeParams(params)
@@ -242,8 +245,15 @@ package actor Server {
                 if !method.hasPrefix("$/") { logger.debug("ignoring notification \(method)") }
             }
         } catch {
-            logger.error("\(method): \(error)")
+            warnClient("\(method) ignored: \(error)", type: LogMessageParams.error)
         }
+    }
+
+    /// Logs `message` and sends it to the client as `window/logMessage`: notifications have no response to carry
+    /// an error, and the user should learn that the server ignored one.
+    func warnClient(_ message: String, type: Int = LogMessageParams.warning) {
+        if type == LogMessageParams.error { logger.error("\(message)") } else { logger.warning("\(message)") }
+        notify(LogMessageNotification.self, LogMessageParams(type: type, message: message))
     }
 
     // MARK: Lifecycle
@@ -295,7 +305,7 @@ package actor Server {
     private func change(_ p: DidChangeTextDocumentParams) throws {
         let uri = p.textDocument.uri
         guard documents[uri] != nil else {
-            logger.warning("didChange for \(p.textDocument.uri), which is not open: ignored")
+            warnClient("didChange for \(p.textDocument.uri), which is not open: ignored")
             return
         }
         let changes = p.contentChanges.map { event -> TextChange in
@@ -320,7 +330,8 @@ package actor Server {
                 reuseAcceptedCandidate(uri: uri, firstChanged: first)
             }
         } catch {
-            logger.error("didChange \(p.textDocument.uri) rejected, document unchanged: \(error)")
+            warnClient(
+                "didChange \(p.textDocument.uri) rejected, document unchanged: \(error)", type: LogMessageParams.error)
         }
     }
 
@@ -411,15 +422,13 @@ package actor Server {
             cache: WordFrequencies(
                 scanning: buffer.bytes[max(0, cursor - 32_768)..<min(buffer.count, cursor + 8192)],
                 prefix: Array(buffer[word])))
+        let workers = self.workers
         inFlight[id] = Task { [weak self] in
-            guard let self else { return }
-            let box = await self.takePredictor(engine: engine)
-            let result = Task.isCancelled ? nil : compute(context, box.predictor)
+            let result = await workers.run(engine: engine, generation: generation) { compute(context, $0) }
             let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
-            await self.finish(
-                id: id, uri: uri, version: version, offset: cursor, predictor: box, generation: generation,
-                milliseconds: milliseconds,
-                result: Task.isCancelled ? nil : result)
+            await self?.finish(
+                id: id, uri: uri, version: version, offset: cursor, generation: generation,
+                milliseconds: milliseconds, result: Task.isCancelled ? nil : result)
         }
     }
 
@@ -436,12 +445,11 @@ package actor Server {
     }
 
     private func finish<R: Encodable & Sendable>(
-        id: RequestID, uri: DocumentURI, version: Int, offset: Int, predictor: PredictorBox, generation: Int,
+        id: RequestID, uri: DocumentURI, version: Int, offset: Int, generation: Int,
         milliseconds: Double, result: (R, [Completion])?
     ) {
-        // Predictors and sampled states of replaced weights are dropped, never mixed with the new ones.
+        // Sampled states of replaced weights are dropped, never mixed with the new ones.
         let current = generation == engineGeneration
-        if current { idlePredictors.append(predictor) }
         inFlight[id] = nil
         guard let (response, candidates) = result else { return fail(id, .requestCancelled) }
         if adaptJob != nil { latenciesDuringAdaptation.record(milliseconds: milliseconds) }
@@ -465,10 +473,6 @@ package actor Server {
         var options = defaults
         options.seed = requestCounter
         return options
-    }
-
-    private func takePredictor(engine: InferenceEngine) -> PredictorBox {
-        idlePredictors.popLast() ?? PredictorBox(predictor: Predictor(engine: engine))
     }
 
     private func recurComplete(id: RequestID, params p: RecurCompleteParams) async throws(ResponseError) {
@@ -585,8 +589,8 @@ package actor Server {
     }
 }
 
-/// Hands a `Predictor` (scratch buffers, not thread-safe) to one completion task at a time. Safe because a box is
-/// either in the server's idle pool or owned by exactly one running task, never both.
+/// Hands a `Predictor` (scratch buffers, not thread-safe) to one completion at a time. Safe because a box is
+/// either in the workers' idle pool or owned by exactly one running completion, never both.
 struct PredictorBox: @unchecked Sendable {
     let predictor: Predictor
 }

@@ -54,19 +54,36 @@ package final class StdioTransport: Sendable {
                 switch event {
                 case .message(let body):
                     do {
-                        continuation.yield(try IncomingMessage.decode(body))
+                        let (message, repaired) = try IncomingMessage.decodeRepairingTextEncoding(body)
+                        if repaired {
+                            logToClient(
+                                LogMessageParams.warning,
+                                "a message held invalid UTF-8 or an unpaired surrogate escape: read with U+FFFD "
+                                    + "in their place")
+                        }
+                        continuation.yield(message)
                     } catch {
                         logger.warning("malformed message: \(error)")
                         send(JSONRPC.errorResponse(id: error.id, error: error.responseError))
                     }
                 case .error(let error):
-                    logger.error("framing error: \(error); resynchronising")
+                    logToClient(LogMessageParams.error, "framing error: \(error); resynchronising")
                 }
             }
         }
-        if framer.bufferedByteCount > 0 {
+        if framer.bufferedByteCount > 0 || framer.isSkippingBody {
             logger.warning("input ended inside a message (\(framer.bufferedByteCount) bytes dropped)")
         }
         continuation.finish()
+    }
+
+    /// Logs `message` here and sends it to the client as `window/logMessage`.
+    private func logToClient(_ type: Int, _ message: String) {
+        if type == LogMessageParams.error { logger.error("\(message)") } else { logger.warning("\(message)") }
+        if let body = try? JSONRPC.notification(
+            LogMessageNotification.self, LogMessageParams(type: type, message: message))
+        {
+            send(body)
+        }
     }
 }

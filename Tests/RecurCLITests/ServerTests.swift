@@ -174,15 +174,16 @@ import Testing
         #expect(process.terminationStatus == 0)
         var framer = MessageFramer()
         framer.append(out)
-        var count = 0
+        var methods: [String] = []
         while let event = framer.next() {
-            guard case .message = event else {
+            guard case .message(let body) = event, let message = try? JSONValue(parsing: body) else {
                 Issue.record("stdout is not a clean message stream")
                 break
             }
-            count += 1
+            methods.append(message["method"]?.stringValue ?? "response")
         }
-        #expect(count == 2 && framer.bufferedByteCount == 0)
+        // Two responses, and the warning about the unopened document.
+        #expect(methods == ["response", "window/logMessage", "response"] && framer.bufferedByteCount == 0)
         #expect(String(decoding: err, as: UTF8.self).contains("not open"))
     }
 }

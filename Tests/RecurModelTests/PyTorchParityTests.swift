@@ -171,6 +171,25 @@ import Testing
         notByte.metadata["vocab"] = "65"
         #expect(throws: ModelFileError.self) { try LanguageModel<Float>(file: notByte) }
     }
+
+    /// Found by `make fuzz`: metadata that claims a larger architecture than the tensors hold is refused before
+    /// anything is allocated from it, and finite but huge weights (which gave NaN probabilities) are refused.
+    @Test func hugeClaimsAndImplausibleWeights() throws {
+        let f = try PyTorchParityTests.Fixture("lstm_1layer")
+        for (key, value) in [("hidden", "4611686018427387904"), ("layers", "99999999999"), ("embedding", "3")] {
+            var file = f.model.safetensorsFile
+            file.metadata[key] = value
+            #expect(throws: ModelFileError.self, "\(key)=\(value)") { try LanguageModel<Float>(file: file) }
+        }
+        var huge = f.model.safetensorsFile
+        huge.tensors["head.weight"]!.values[3] = 1e30
+        #expect(throws: ModelFileError.implausible(tensor: "head.weight", limit: 65504)) {
+            try LanguageModel<Float>(file: huge)
+        }
+        var largest = f.model.safetensorsFile
+        largest.tensors["head.weight"]!.values[3] = -65504
+        #expect(throws: Never.self) { try LanguageModel<Float>(file: largest) }
+    }
 }
 
 @Suite struct DefaultModelTests {

@@ -59,9 +59,33 @@ import Testing
         #expect(error?.id == nil)
     }
 
-    @Test func invalidUTF8IsAParseError() {
+    @Test func invalidUTF8IsAParseErrorOnlyWhenTheJSONIsBrokenToo() throws {
         #expect(
             decodingFailure([0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x7D]) == .parseError("the message body is not valid JSON"))
+        // A message that is sound but for its text encoding is read with U+FFFD in place of each bad sequence.
+        let body =
+            Array(#"{"jsonrpc":"2.0","method":"m","params":{"text":"a"#.utf8) + [0xFF, 0xC3, 0x41, 0xED, 0xA0, 0x80]
+            + Array(#""}}"#.utf8)
+        let (message, repaired) = try IncomingMessage.decodeRepairingTextEncoding(body)
+        #expect(repaired)
+        #expect(message == .notification(method: "m", params: ["text": "a\u{FFFD}\u{FFFD}A\u{FFFD}\u{FFFD}\u{FFFD}"]))
+    }
+
+    @Test(
+        arguments: [
+            (#""\ud800""#, "\u{FFFD}"), (#""a\udc00b""#, "a\u{FFFD}b"), (#""\ud83d\ude00""#, "😀"),
+            (#""\ud83d\ud83d\ude00""#, "\u{FFFD}😀"), (#""\\ud800""#, "\\ud800"),
+            (#""\ude00\ud83d""#, "\u{FFFD}\u{FFFD}"),
+            (#""\ud800\u0041""#, "\u{FFFD}A"), (#""\ud800"#, nil),
+        ] as [(String, String?)])
+    func unpairedSurrogateEscapesReadAsReplacementCharacters(json: String, expected: String?) throws {
+        let body = Array(#"{"jsonrpc":"2.0","method":"m","params":{"text":"#.utf8) + Array(json.utf8) + Array("}}".utf8)
+        guard let expected else {
+            #expect(decodingFailure(body) == .parseError("the message body is not valid JSON"))
+            return
+        }
+        let (message, _) = try IncomingMessage.decodeRepairingTextEncoding(body)
+        #expect(message == .notification(method: "m", params: ["text": .string(expected)]))
     }
 
     @Test(

@@ -47,6 +47,12 @@ package struct MessageFramer: Sendable {
 
     /// Unconsumed bytes held: what is waiting to become a frame.
     package var bufferedByteCount: Int { buffer.count - start }
+    /// Whether the framer is skipping the rest of an oversized body: input that ends now ended inside a message.
+    package var isSkippingBody: Bool {
+        if case .discardingBody = state { return true }
+        return false
+    }
+
     /// The storage actually allocated, for tests that check memory stays bounded.
     package var storageCapacity: Int { buffer.capacity }
 

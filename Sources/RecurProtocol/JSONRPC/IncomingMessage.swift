@@ -37,12 +37,29 @@ extension IncomingMessage {
     /// (null reads as absent). A member `method` makes it a request (with `id`) or a notification (without);
     /// otherwise it must be a response carrying exactly one of `result` and `error`.
     package static func decode(_ body: some Collection<UInt8>) throws(MessageDecodingError) -> IncomingMessage {
+        try decodeRepairingTextEncoding(body).message
+    }
+
+    /// `decode`, except that a body JSON parsers refuse only for invalid UTF-8 or lone surrogate escapes is read
+    /// with those replaced by U+FFFD (see `JSONRepair`); `repaired` says so, for a warning.
+    package static func decodeRepairingTextEncoding(
+        _ body: some Collection<UInt8>
+    ) throws(MessageDecodingError) -> (message: IncomingMessage, repaired: Bool) {
         let json: JSONValue
+        var repaired = false
         do {
             json = try JSONValue(parsing: body)
         } catch {
-            throw .parseError(body.isEmpty ? "empty message body" : "the message body is not valid JSON")
+            guard let fixed = JSONRepair.repairingTextEncoding(body), let value = try? JSONValue(parsing: fixed) else {
+                throw .parseError(body.isEmpty ? "empty message body" : "the message body is not valid JSON")
+            }
+            json = value
+            repaired = true
         }
+        return (try decode(json: json), repaired)
+    }
+
+    private static func decode(json: JSONValue) throws(MessageDecodingError) -> IncomingMessage {
         guard case .object(let message) = json else {
             throw .invalidRequest(
                 id: nil,

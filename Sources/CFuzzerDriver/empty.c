@@ -1,0 +1,1 @@
+// CFuzzerDriver only declares libFuzzer's driver entry (see include/CFuzzerDriver.h).

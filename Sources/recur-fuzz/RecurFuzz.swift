@@ -1,0 +1,57 @@
+import Foundation
+import RecurFuzzing
+
+#if FUZZING
+    import CFuzzerDriver
+#endif
+
+/// `recur-fuzz TARGET [libFuzzer options] [CORPUS...]`.
+///
+/// Built by `make fuzz` with `-sanitize=fuzzer,address -DFUZZING`, it hands the rest of the command line to
+/// libFuzzer. Built normally, it replays files or folders of inputs through the target (what a crash reproducer
+/// needs without a sanitizer build): `recur-fuzz edits crash-1234`.
+@main
+struct RecurFuzz {
+    nonisolated(unsafe) static var target = FuzzTarget.framing
+
+    static func main() {
+        var arguments = CommandLine.arguments
+        guard arguments.count >= 2, let target = FuzzTarget(rawValue: arguments[1]) else {
+            let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")
+            FileHandle.standardError.write(Data("usage: recur-fuzz \(names) [options] [corpus or input ...]\n".utf8))
+            exit(2)
+        }
+        Self.target = target
+        arguments.remove(at: 1)
+        #if FUZZING
+            var argc = CInt(arguments.count)
+            var cArguments = arguments.map { strdup($0) } + [nil]
+            let status = cArguments.withUnsafeMutableBufferPointer { buffer -> CInt in
+                var argv = buffer.baseAddress
+                return LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+                    RecurFuzz.target.run(UnsafeRawBufferPointer(start: data, count: size))
+                    return 0
+                }
+            }
+            exit(status)
+        #else
+            var count = 0
+            for path in arguments.dropFirst() {
+                for file in Self.files(at: path) {
+                    guard let data = FileManager.default.contents(atPath: file) else { continue }
+                    target.run([UInt8](data))
+                    count += 1
+                }
+            }
+            print("\(target.rawValue): \(count) inputs replayed, no failure")
+        #endif
+    }
+
+    static func files(at path: String) -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return [] }
+        guard isDirectory.boolValue else { return [path] }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return names.sorted().map { path + "/" + $0 }
+    }
+}
