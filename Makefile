@@ -14,7 +14,8 @@ help:
 	@echo "make run     build in release mode and complete prose and code with the embedded default model"
 	@echo "make demo-train  train a small model on Recur's own source for 20 s and use it"
 	@echo "make test    run the whole test suite"
-	@echo "make bench   compare Recur with PyTorch on the same shapes (writes Benchmarks/results.md)"
+	@echo "make bench   compare Recur with PyTorch on the same shapes (writes Benchmarks/results.md), then soak"
+	@echo "make soak    drive the daemon with edits and completions, check RSS stays flat (SOAK=long: 1M edits)"
 	@echo "make fuzz    run each libFuzzer target for FUZZ_SECONDS (default 60) with AddressSanitizer"
 	@echo "make install PREFIX=~/.local"
 
@@ -65,7 +66,7 @@ demo-train: build
 
 # The tests also drive real clients: pytest-lsp, and Neovim and Emacs with eglot from Debian's packages.
 test: $(LSP_VENV)/.installed
-	@$(MAKE) --no-print-directory deps DEB_PACKAGES="libopenblas-dev libsqlite3-dev neovim emacs-nox elpa-eglot"
+	@$(MAKE) --no-print-directory deps DEB_PACKAGES="libopenblas-dev libsqlite3-dev neovim emacs-nox elpa-eglot strace"
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	@$(MAKE) --no-print-directory test-editors
@@ -100,6 +101,15 @@ bench: build
 	.build/release/recur-bench --json > $(BENCH)/recur.json
 	$(PYTHON) Benchmarks/pytorch_baseline.py --hidden 256 512 --json > $(BENCH)/pytorch.json
 	$(PYTHON) Benchmarks/compare.py $(BENCH)/recur.json $(BENCH)/pytorch.json | tee Benchmarks/results.md
+	@$(MAKE) --no-print-directory soak
+
+# The soak: 100,000 edits and 10,000 completions over 50 documents by default, SOAK=long for 1,000,000 and
+# 100,000; fails on any protocol error or RSS outside +-10% of its median after warm-up (see Benchmarks/soak.py).
+SOAK ?= short
+.PHONY: soak
+soak: build
+	@mkdir -p $(BENCH)
+	$(PYTHON) Benchmarks/soak.py --length $(SOAK) --json $(BENCH)/soak-$(SOAK).json
 
 # The binary (the default model is linked into it) and the editor and script clients, where each editor looks:
 # see the README's "Editors and scripts".

@@ -105,6 +105,8 @@ public enum AdaptationError: Error, CustomStringConvertible {
     case noText
     case tooLittleText(bytes: Int, needed: Int)
     case store(StoreError)
+    /// Training improved the model but the store refused the result; the weights were saved to `savedTo`.
+    case notStored(StoreError, profile: String, savedTo: String?)
 
     public var description: String {
         switch self {
@@ -113,6 +115,11 @@ public enum AdaptationError: Error, CustomStringConvertible {
             "too little text to adapt on: \(bytes) bytes, at least \(needed) needed (the last 10% of each file is "
                 + "held out for validation)"
         case .store(let error): error.description
+        case .notStored(let error, let profile, let saved?):
+            "\(error); the adapted weights were saved to \(saved): store them with "
+                + "`recur models import --profile \(profile) \(saved)`"
+        case .notStored(let error, _, nil):
+            "\(error); the adapted weights could not be saved anywhere either"
         }
     }
 }
@@ -239,9 +246,25 @@ public enum Adaptation {
                     steps: trainer.step, seconds: result.seconds),
                 activate: true)
         } catch {
-            throw .store(error)
+            // The training is not thrown away because the store is locked, read-only or full: the weights go to a
+            // file that `recur models import` stores later.
+            let saved = savePending(weights, profile: profile, storePath: store.path)
+            throw .notStored(error, profile: profile, savedTo: saved)
         }
         result.outcome = .improved
         return result
+    }
+
+    /// Writes adapted weights that could not be stored beside the store (else in the temporary folder); nil when
+    /// neither can be written.
+    static func savePending(_ weights: [UInt8], profile: String, storePath: String) -> String? {
+        let stamp = Int(Date().timeIntervalSince1970)
+        let name = "recur-pending-\(profile.filter { $0.isLetter || $0.isNumber || $0 == "-" })-\(stamp).safetensors"
+        let folders = [(storePath as NSString).deletingLastPathComponent, NSTemporaryDirectory()]
+        for folder in folders where !folder.isEmpty {
+            let path = (folder as NSString).appendingPathComponent(name)
+            if (try? Data(weights).write(to: URL(fileURLWithPath: path), options: .atomic)) != nil { return path }
+        }
+        return nil
     }
 }

@@ -1,6 +1,12 @@
 import Foundation
 import RecurStore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// One text file chosen for adaptation.
 public struct CollectedText: Sendable {
     public var path: String
@@ -57,7 +63,10 @@ public struct TextCollector: Sendable {
     }
 
     private func add(_ url: URL, to result: inout Result) {
-        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+        // stat(2), not FileManager's attributes: those also look up the owner's name, which asks nscd over a
+        // socket (see ChildProcess on why no socket is opened).
+        var info = stat()
+        let size = stat(url.path, &info) == 0 ? Int(info.st_size) : 0
         guard size <= maxFileBytes else {
             result.skipped.append((url.path, "larger than \(maxFileBytes) bytes"))
             return
@@ -99,19 +108,11 @@ public struct TextCollector: Sendable {
     /// `git ls-files --cached --others --exclude-standard` run in the directory: tracked and untracked files that
     /// no ignore rule excludes. Nil when the directory is not in a git work tree or git is not installed.
     static func gitListFiles(_ directory: URL) -> [URL]? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "git", "-C", directory.path, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
+        guard
+            let (status, data) = ChildProcess.output(
+                "git", ["-C", directory.path, "ls-files", "-z", "--cached", "--others", "--exclude-standard"]),
+            status == 0
+        else { return nil }
         return data.split(separator: 0).compactMap { name in
             let url = directory.appendingPathComponent(String(decoding: name, as: UTF8.self)).standardizedFileURL
             var isDirectory: ObjCBool = false

@@ -10,9 +10,16 @@ import GRDB
 /// carries its sha256 and is checked when loaded.
 public final class ModelStore: Sendable {
     public let path: String
-    private let pool: DatabasePool
-    /// How long a write waits for another process's lock before failing.
-    public static let busyTimeout: TimeInterval = 10
+    private let pool: any DatabaseWriter
+    /// Set when the store could be opened only for reading (another process held its write lock past the busy
+    /// timeout, or it lies on a read-only file system): adapters load, and writes fail with this error.
+    public let readOnlyReason: StoreError?
+    /// How long a write waits for another process's lock before failing: 10 s, or `RECUR_STORE_BUSY_TIMEOUT`
+    /// seconds.
+    public static var busyTimeout: TimeInterval {
+        ProcessInfo.processInfo.environment["RECUR_STORE_BUSY_TIMEOUT"].flatMap(TimeInterval.init).map { max(0, $0) }
+            ?? 10
+    }
 
     /// `$XDG_DATA_HOME/recur/recur.sqlite`, or `~/.local/share/recur/recur.sqlite`.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
@@ -50,18 +57,51 @@ public final class ModelStore: Sendable {
             // a second process failed with "table already exists"). A lock file serialises opening.
             let lock = Self.lockFile(for: path)
             defer { lock.map(Self.unlock) }
-            pool = try DatabasePool(path: path, configuration: configuration)
-            let migrator = Self.migrator
-            let unknown = try pool.read { db in
-                try migrator.appliedIdentifiers(db).subtracting(Self.migrationNames).sorted()
-            }
-            guard unknown.isEmpty else { throw StoreError.newerSchema(path: path, unknownMigrations: unknown) }
-            try migrator.migrate(pool)
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.checkSchema(pool, path: path)
+            // Migrating takes the write lock even when there is nothing to do; skip it then.
+            let applied = try pool.read { db in try Self.migrator.appliedIdentifiers(db) }
+            if !Self.migrationNames.isSubset(of: applied) { try Self.migrator.migrate(pool) }
+            self.pool = pool
+            readOnlyReason = nil
         } catch let error as StoreError {
             throw error
         } catch {
-            throw Self.translate(error, path: path)
+            let failure = Self.translate(error, path: path)
+            // Opening for writing fails while another process holds the write lock (GRDB writes when it sets up
+            // write-ahead logging) and on a read-only file system; the adapters may still be readable.
+            switch failure {
+            case .busy, .cannotOpen: break
+            default: throw failure
+            }
+            guard FileManager.default.fileExists(atPath: path) else { throw failure }
+            var readOnly = configuration
+            readOnly.readonly = true
+            // On a read-only file system SQLite cannot create the write-ahead log's index beside the store; the file
+            // is then opened as immutable, which nothing can change while the file system stays read-only.
+            let folder = (path as NSString).deletingLastPathComponent
+            let writableFolder = FileManager.default.isWritableFile(atPath: folder.isEmpty ? "." : folder)
+            let immutable =
+                "file:" + (path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? path) + "?immutable=1"
+            do {
+                let queue = try DatabaseQueue(path: writableFolder ? path : immutable, configuration: readOnly)
+                try Self.checkSchema(queue, path: path)
+                let applied = try queue.read { db in try Self.migrator.appliedIdentifiers(db) }
+                guard Self.migrationNames.isSubset(of: applied) else { throw failure }
+                pool = queue
+                readOnlyReason = failure
+            } catch {
+                throw failure
+            }
         }
+    }
+
+    /// Refuses a store migrated by a newer Recur.
+    private static func checkSchema(_ reader: some DatabaseReader, path: String) throws {
+        let unknown = try reader.read { db in
+            try migrator.appliedIdentifiers(db).subtracting(migrationNames).sorted()
+        }
+        guard unknown.isEmpty else { throw StoreError.newerSchema(path: path, unknownMigrations: unknown) }
     }
 
     // MARK: Schema
@@ -256,6 +296,7 @@ public final class ModelStore: Sendable {
             try db.execute(sql: "DELETE FROM profile WHERE name = ?", arguments: [name])
             return count ?? 0
         }
+        if let readOnlyReason { throw readOnlyReason }
         do {
             try pool.vacuum()
             _ = try pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
@@ -310,6 +351,7 @@ public final class ModelStore: Sendable {
     }
 
     private func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        if let readOnlyReason { throw readOnlyReason }
         do {
             return try pool.write(body)
         } catch let error as StoreError {
@@ -327,7 +369,16 @@ public final class ModelStore: Sendable {
         case .SQLITE_NOTADB, .SQLITE_CORRUPT: return .notADatabase(path: path)
         case .SQLITE_BUSY, .SQLITE_LOCKED: return .busy(path: path, seconds: busyTimeout)
         case .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_AUTH:
-            return .cannotOpen(path: path, reason: error.message ?? "\(error.resultCode)")
+            // SQLite says only "unable to open database file"; say why, when the file system can tell.
+            let folder = (path as NSString).deletingLastPathComponent
+            let reason = error.message ?? "\(error.resultCode)"
+            if !FileManager.default.isWritableFile(atPath: folder.isEmpty ? "." : folder) {
+                return .cannotOpen(
+                    path: path,
+                    reason: "\(reason): its folder \(folder) is not writable (a read-only file system or "
+                        + "permissions), and SQLite's write-ahead log needs to write beside the store")
+            }
+            return .cannotOpen(path: path, reason: reason)
         default: return .sqlite(path: path, message: error.message ?? "\(error)")
         }
     }

@@ -32,10 +32,19 @@ struct CLI {
     }()
 
     @discardableResult
-    static func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
+    /// Runs the binary; `launcher` runs it under another program found on PATH (`unshare`, `strace`).
+    static func run(
+        _ arguments: [String], stdin: String? = nil, environment: [String: String] = CLI.environment,
+        launcher: [String] = []
+    ) throws -> Result {
         let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
+        if launcher.isEmpty {
+            process.executableURL = binary
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = launcher + [binary.path] + arguments
+        }
         process.environment = environment
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out

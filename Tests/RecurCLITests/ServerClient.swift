@@ -9,11 +9,19 @@ final class ServerClient: Sendable {
     private let received = Mutex<[JSONValue]>([])
     private let stderrText = Mutex<String>("")
 
-    init(arguments: [String] = ["serve"]) throws {
+    /// `launcher` runs the binary under another program (`strace -f ...`, `unshare -n`), found on PATH.
+    init(arguments: [String] = ["serve"], launcher: [String] = [], environment: [String: String] = CLI.environment)
+        throws
+    {
         process = Process()
-        process.executableURL = CLI.binary
-        process.arguments = arguments
-        process.environment = CLI.environment
+        if launcher.isEmpty {
+            process.executableURL = CLI.binary
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = launcher + [CLI.binary.path] + arguments
+        }
+        process.environment = environment
         let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
