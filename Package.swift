@@ -87,7 +87,8 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(name: "RecurTrainingTests", dependencies: ["RecurTraining", "RecurModel"]),
         .testTarget(name: "RecurProtocolTests", dependencies: ["RecurProtocol"]),
-        .testTarget(name: "RecurDocumentsTests", dependencies: ["RecurDocuments", "RecurModel", "RecurKernels"]),
+        .testTarget(
+            name: "RecurDocumentsTests", dependencies: ["RecurDocuments", "RecurModel", "RecurKernels", "RecurFuzzing"]),
         .testTarget(name: "RecurEvaluationTests", dependencies: ["RecurEvaluation", "RecurModel"]),
         .testTarget(name: "RecurStoreTests", dependencies: ["RecurStore", "RecurAdaptation", "RecurModel"]),
         .testTarget(name: "RecurCLITests", dependencies: ["recur", "RecurProtocol"]),

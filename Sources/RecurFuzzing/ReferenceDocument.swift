@@ -24,7 +24,7 @@ package struct ReferenceDocument: Equatable {
         var i = 0
         while i < bytes.count {
             var length = 1
-            for candidate in 1...4 where i + candidate <= bytes.count {
+            for candidate in 1...4 where i + candidate <= bytes.count && bytes[i] >= 0x80 {
                 let slice = bytes[i..<(i + candidate)]
                 if let s = String(validating: slice, as: UTF8.self), s.unicodeScalars.count == 1 {
                     length = candidate
@@ -78,6 +78,13 @@ package struct ReferenceDocument: Equatable {
             if units > character { return (point.start, .snappedToCodePointStart) }
         }
         return (end, units == character ? [] : .characterClamped)
+    }
+
+    /// How many units of `encoding` line `line`'s content holds.
+    package func units(ofLine line: Int, encoding: PositionEncoding) -> Int {
+        let (start, end) = lines[line]
+        return codePoints.filter { $0.start >= start && $0.start < end }
+            .reduce(0) { $0 + Self.units(ofLength: $1.length, in: encoding) }
     }
 
     /// The position of a code-point boundary within a line's content (the inverse of `offset`).

@@ -26,12 +26,15 @@ import Testing
             #expect(trained.status == 0, "\(trained.stderr)")
         }
 
-        func adapt(_ extra: [String] = [], profile: String = "notes") throws -> CLI.Result {
+        func adapt(
+            _ extra: [String] = [], profile: String = "notes", steps: Int = 20,
+            environment: [String: String] = CLI.environment, launcher: [String] = []
+        ) throws -> CLI.Result {
             try CLI.run(
                 [
-                    "adapt", "--profile", profile, "--store", store, "--model", model, "--steps", "20", "--lr", "1e-2",
-                    "--threads", "1", "--json", notes.path,
-                ] + extra)
+                    "adapt", "--profile", profile, "--store", store, "--model", model, "--steps", "\(steps)", "--lr",
+                    "1e-2", "--threads", "1", "--json", notes.path,
+                ] + extra, environment: environment, launcher: launcher)
         }
 
         func models(_ arguments: [String]) throws -> CLI.Result {

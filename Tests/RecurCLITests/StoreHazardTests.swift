@@ -51,11 +51,7 @@ import Testing
         #expect(list.status == 0, "\(list.stderr)")
         #expect(list.stdout.contains("\"id\":1") || list.stdout.contains("\"id\" : 1"), "\(list.stdout)")
         // A new adaptation trains, cannot store, and says where its weights went instead.
-        let blocked = try CLI.run(
-            [
-                "adapt", "--profile", "notes", "--store", w.store, "--model", w.model, "--steps", "21", "--lr", "1e-2",
-                "--threads", "1", w.notes.path,
-            ], environment: environment)
+        let blocked = try w.adapt(steps: 21, environment: environment)
         #expect(blocked.status != 0)
         #expect(blocked.stderr.contains("locked by another process"), "\(blocked.stderr)")
         let saved = try #require(
@@ -113,11 +109,7 @@ import Testing
         let list = try CLI.run(["models", "list", "--store", w.store], launcher: readOnly)
         #expect(list.status == 0, "\(list.stderr)")
         #expect(list.stdout.contains("uses adapter 1"), "\(list.stdout)")
-        let blocked = try CLI.run(
-            [
-                "adapt", "--profile", "notes", "--store", w.store, "--model", w.model, "--steps", "21", "--lr", "1e-2",
-                "--threads", "1", w.notes.path,
-            ], launcher: readOnly)
+        let blocked = try w.adapt(steps: 21, launcher: readOnly)
         #expect(blocked.status != 0)
         #expect(blocked.stderr.contains("not writable"), "\(blocked.stderr)")
         #expect(blocked.stderr.contains("saved to"), "\(blocked.stderr)")

@@ -1,84 +1,13 @@
 import RecurDocuments
+import RecurFuzzing
 import RecurKernels
 import Testing
 
 /// The production generator (SplitMix64), so failures reproduce.
 typealias SplitMix64 = SeededGenerator
 
-/// The slow, obvious model of a document: an array of code points, re-split into lines on every question.
-struct ReferenceText {
-    var scalars: [Unicode.Scalar]
-
-    init(_ text: String) { scalars = Array(text.unicodeScalars) }
-
-    var string: String {
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: scalars)
-        return String(view)
-    }
-
-    /// Each line as scalar indices: where it starts and where its content ends, before the terminator.
-    var lines: [(start: Int, contentEnd: Int)] {
-        var result: [(start: Int, contentEnd: Int)] = []
-        var start = 0
-        var i = 0
-        while i < scalars.count {
-            if scalars[i] == "\r" && i + 1 < scalars.count && scalars[i + 1] == "\n" {
-                result.append((start, i))
-                i += 2
-                start = i
-            } else if scalars[i] == "\r" || scalars[i] == "\n" {
-                result.append((start, i))
-                i += 1
-                start = i
-            } else {
-                i += 1
-            }
-        }
-        result.append((start, scalars.count))
-        return result
-    }
-
-    static func units(of scalar: Unicode.Scalar, in encoding: PositionEncoding) -> Int {
-        switch encoding {
-        case .utf8: scalar.utf8.count
-        case .utf16: scalar.utf16.count
-        case .utf32: 1
-        }
-    }
-
-    func byteOffset(ofScalarIndex index: Int) -> Int {
-        scalars[..<index].reduce(0) { $0 + $1.utf8.count }
-    }
-
-    /// The byte offset of each line start, counted from scratch.
-    var lineStartBytes: [Int] {
-        var offsets = [0]  // of every scalar index
-        for scalar in scalars { offsets.append(offsets.last! + scalar.utf8.count) }
-        return lines.map { offsets[$0.start] }
-    }
-
-    /// A position as a scalar index, with the adjustments the contract promises. Requires non-negative values.
-    func scalarIndex(of position: TextPosition, encoding: PositionEncoding) -> (Int, PositionAdjustments) {
-        let lines = self.lines
-        guard position.line < lines.count else { return (scalars.count, .lineClamped) }
-        let line = lines[position.line]
-        var units = 0
-        for i in line.start..<line.contentEnd {
-            if units == position.character { return (i, []) }
-            units += Self.units(of: scalars[i], in: encoding)
-            if units > position.character { return (i, .snappedToCodePointStart) }
-        }
-        return (line.contentEnd, units == position.character ? [] : .characterClamped)
-    }
-
-    func lineUnits(_ line: Int, encoding: PositionEncoding) -> Int {
-        let range = lines[line]
-        return scalars[range.start..<range.contentEnd].reduce(0) { $0 + Self.units(of: $1, in: encoding) }
-    }
-}
-
-/// Random edits applied to a `TextBuffer` and to `ReferenceText`, which must agree after every one.
+/// Random edits applied to a `TextBuffer` and to `ReferenceDocument` (the fuzz targets' slow, obvious model),
+/// which must agree after every one.
 @Suite struct EditPropertyTests {
     static let pieces = [
         "a", "b", "x", "_", " ", "let", "\n", "\n", "\r\n", "\r", "é", "🦊", "中", "文", "→", "ß", "\t",
@@ -90,23 +19,23 @@ struct ReferenceText {
 
     /// A position that is usually valid and sometimes past the end of its line or of the document; characters
     /// land inside code points often (any unit count is fair game).
-    static func randomPosition(_ rng: inout SplitMix64, in reference: ReferenceText, encoding: PositionEncoding)
+    static func randomPosition(_ rng: inout SplitMix64, in reference: ReferenceDocument, encoding: PositionEncoding)
         -> TextPosition
     {
         let lineCount = reference.lines.count
         let line = Int.random(in: 0..<lineCount + (Int.random(in: 0..<20, using: &rng) == 0 ? 2 : 0), using: &rng)
-        let width = line < lineCount ? reference.lineUnits(line, encoding: encoding) : 3
+        let width = line < lineCount ? reference.units(ofLine: line, encoding: encoding) : 3
         return TextPosition(line: line, character: Int.random(in: 0...width + 2, using: &rng))
     }
 
-    static func randomChange(_ rng: inout SplitMix64, in reference: ReferenceText, encoding: PositionEncoding)
+    static func randomChange(_ rng: inout SplitMix64, in reference: ReferenceDocument, encoding: PositionEncoding)
         -> TextChange
     {
         let roll = Int.random(in: 0..<100, using: &rng)
         if roll < 1 { return .full(randomText(&rng, maxPieces: 600)) }
         let start = randomPosition(&rng, in: reference, encoding: encoding)
         var end: TextPosition
-        if roll < 4 && reference.scalars.count > 2_000 {
+        if roll < 4 && reference.bytes.count > 6_000 {
             end = randomPosition(&rng, in: reference, encoding: encoding)  // anywhere: often a big deletion
         } else if roll < 8 {
             end = TextPosition(
@@ -124,33 +53,34 @@ struct ReferenceText {
     }
 
     /// What the reference expects of a change, applied to it in place.
-    static func applyToReference(_ change: TextChange, _ reference: inout ReferenceText, encoding: PositionEncoding)
-        -> (replaced: Range<Int>, insertedCount: Int, adjustments: PositionAdjustments)
-    {
+    static func applyToReference(
+        _ change: TextChange, _ reference: inout ReferenceDocument, encoding: PositionEncoding
+    ) -> (replaced: Range<Int>, insertedCount: Int, adjustments: PositionAdjustments) {
         switch change {
         case .full(let text):
-            let oldCount = reference.byteOffset(ofScalarIndex: reference.scalars.count)
-            reference = ReferenceText(text)
+            let oldCount = reference.bytes.count
+            reference = ReferenceDocument(bytes: Array(text.utf8))
             return (0..<oldCount, text.utf8.count, [])
         case .replace(let range, let text):
-            let (start, startAdjustments) = reference.scalarIndex(of: range.start, encoding: encoding)
-            let (end, endAdjustments) = reference.scalarIndex(of: range.end, encoding: encoding)
-            let replaced = reference.byteOffset(ofScalarIndex: start)..<reference.byteOffset(ofScalarIndex: end)
-            reference.scalars.replaceSubrange(start..<end, with: text.unicodeScalars)
-            return (replaced, text.utf8.count, startAdjustments.union(endAdjustments))
+            let (start, startAdjustments) = reference.offset(
+                line: range.start.line, character: range.start.character, encoding: encoding)
+            let (end, endAdjustments) = reference.offset(
+                line: range.end.line, character: range.end.character, encoding: encoding)
+            reference.bytes.replaceSubrange(start..<end, with: Array(text.utf8))
+            return (start..<end, text.utf8.count, startAdjustments.union(endAdjustments))
         }
     }
 
-    static func expectAgreement(_ buffer: TextBuffer, _ reference: ReferenceText, step: Int) {
-        #expect(buffer.bytes == Array(reference.string.utf8), "text differs after step \(step)")
-        #expect(buffer.lineStarts == reference.lineStartBytes, "line index differs after step \(step)")
+    static func expectAgreement(_ buffer: TextBuffer, _ reference: ReferenceDocument, step: Int) {
+        #expect(buffer.bytes == reference.bytes, "text differs after step \(step)")
+        #expect(buffer.lineStarts == reference.lines.map(\.start), "line index differs after step \(step)")
     }
 
     @Test func fiveThousandRandomEditsAgreeWithTheReference() throws {
         var rng = SplitMix64(seed: 0x5EED_2024)
         let initial = Self.randomText(&rng, maxPieces: 400)
         var buffer = TextBuffer(initial)
-        var reference = ReferenceText(initial)
+        var reference = ReferenceDocument(bytes: Array(initial.utf8))
         var step = 0
         var clampedSeen = PositionAdjustments()
         while step < 5_000 {
@@ -205,16 +135,14 @@ struct ReferenceText {
     }
 
     /// A few random code-point boundaries convert the way the reference counts them, and back.
-    static func expectPositionsAgree(_ buffer: TextBuffer, _ reference: ReferenceText, rng: inout SplitMix64) throws {
-        let lines = reference.lines
+    static func expectPositionsAgree(_ buffer: TextBuffer, _ reference: ReferenceDocument, rng: inout SplitMix64)
+        throws
+    {
+        let boundaries = reference.boundaries
         for _ in 0..<3 {
             let encoding = PositionEncoding.allCases.randomElement(using: &rng)!
-            let line = Int.random(in: 0..<lines.count, using: &rng)
-            let index = Int.random(in: lines[line].start...lines[line].contentEnd, using: &rng)
-            let character = reference.scalars[lines[line].start..<index].reduce(0) {
-                $0 + ReferenceText.units(of: $1, in: encoding)
-            }
-            let offset = reference.byteOffset(ofScalarIndex: index)
+            let offset = boundaries.randomElement(using: &rng)!
+            let (line, character) = reference.position(ofBoundary: offset, encoding: encoding)
             let position = TextPosition(line: line, character: character)
             #expect(buffer.position(ofOffset: offset, encoding: encoding) == position)
             #expect(try buffer.offset(of: position, encoding: encoding) == ResolvedOffset(offset: offset))
