@@ -264,7 +264,8 @@ import Testing
             }
         }
         #expect(answered == count, "every request is answered exactly once")
-        #expect(cancelled > count / 2, "\(cancelled) of \(count) were cancelled")
+        // Before completions moved off the threads that read messages, 1 of 10,000 was cancelled.
+        #expect(cancelled > count / 10, "\(cancelled) of \(count) were cancelled")
         #expect(client.next(timeout: 1) { $0["id"] != nil && $0["id"] != .null } == nil, "no extra responses")
         #expect(try Self.statusRequest(client, id: count + 1)["openDocuments"] == 1)
         if let peak = Self.peakMemoryMiB(client) { #expect(peak < 512, "peak RSS \(peak) MiB") }

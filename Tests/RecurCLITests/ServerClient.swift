@@ -46,10 +46,18 @@ final class ServerClient: Sendable {
         Thread { [self] in
             let data = errors.readDataToEndOfFile()
             self.stderrText.withLock { $0 = String(decoding: data, as: UTF8.self) }
+            self.stderrRead.signal()
         }.start()
     }
 
-    var stderr: String { stderrText.withLock { $0 } }
+    private let stderrRead = DispatchSemaphore(value: 0)
+
+    /// Everything the server wrote to stderr: complete once it has exited (this waits up to 10 s for the reader to
+    /// catch up), empty while it runs.
+    var stderr: String {
+        if !process.isRunning && stderrRead.wait(timeout: .now() + 10) == .success { stderrRead.signal() }
+        return stderrText.withLock { $0 }
+    }
 
     func send(_ message: JSONValue) throws { try sendRaw(Data(try message.serialized())) }
 
