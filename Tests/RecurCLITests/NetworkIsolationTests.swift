@@ -68,7 +68,7 @@ import Testing
             "params": ["paths": [.string(w.notes.path)], "steps": 10],
         ])
         #expect(client.response(to: 2, timeout: 120)?["result"]?["jobId"] != nil)
-        let finished = client.next(timeout: 300) { $0["method"] == "recur/adaptFinished" }
+        let finished = client.next(timeout: 600) { $0["method"] == "recur/adaptFinished" }
         #expect(finished?["params"]?["outcome"] == "improved", "\(String(describing: finished))")
         try client.send(complete.merging(["id": 3]))
         #expect(client.response(to: 3, timeout: 120)?["result"] != nil)

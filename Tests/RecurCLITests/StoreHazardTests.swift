@@ -74,7 +74,7 @@ import Testing
             "params": ["paths": [.string(w.notes.path)], "steps": 22, "profile": "notes"],
         ])
         _ = try #require(client.response(to: 2)?["result"])
-        let finished = try #require(client.next(timeout: 120) { $0["method"] == "recur/adaptFinished" })
+        let finished = try #require(client.next(timeout: 600) { $0["method"] == "recur/adaptFinished" })
         #expect(finished["params"]?["outcome"] == "failed", "\(finished)")
         #expect(finished["params"]?["message"]?.stringValue?.contains("locked by another process") == true)
         #expect(finished["params"]?["message"]?.stringValue?.contains("saved to") == true, "\(finished)")
