@@ -43,7 +43,7 @@ struct RecurFuzz {
                     count += 1
                 }
             }
-            print("\(target.rawValue): \(count) inputs replayed, no failure")
+            FileHandle.standardError.write(Data("\(target.rawValue): \(count) inputs replayed, no failure\n".utf8))
         #endif
     }
 
