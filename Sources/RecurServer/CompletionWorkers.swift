@@ -18,15 +18,16 @@ final class CompletionWorkers: Sendable {
     }
 
     /// Runs `work` with a predictor of `engine` (weights generation `generation`) on a worker thread, or returns
-    /// nil without running it when the calling task is cancelled before a worker is free.
+    /// nil without running it when the calling task is cancelled, or `skipIf` holds, before a worker is free.
     func run<T: Sendable>(
-        engine: InferenceEngine, generation: Int, _ work: @escaping @Sendable (Predictor) -> T
+        engine: InferenceEngine, generation: Int, skipIf cancelledElsewhere: @escaping @Sendable () -> Bool = { false },
+        _ work: @escaping @Sendable (Predictor) -> T
     ) async -> T? {
         let cancelled = CancelFlag()
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
                 queue.addOperation { [self] in
-                    guard !cancelled.isSet else { return continuation.resume(returning: nil) }
+                    guard !cancelled.isSet && !cancelledElsewhere() else { return continuation.resume(returning: nil) }
                     let box = takePredictor(engine: engine, generation: generation)
                     let result = work(box.predictor)
                     returnPredictor(box, generation: generation)

@@ -57,6 +57,8 @@ package actor Server {
     private var inFlight: [RequestID: Task<Void, Never>] = [:]
     /// Computes completions, off the cooperative pool, each with a predictor of its own.
     let workers = CompletionWorkers()
+    /// Cancellations as soon as they are read; the stdin thread reports every message here (`observe`).
+    package nonisolated let cancellations = RequestCancellations()
     /// Advances document states on the actor; completions take theirs from `workers`.
     var statePredictor: Predictor?
     private var latencies = LatencyRecorder()
@@ -119,7 +121,10 @@ package actor Server {
         terminate(phase == .shutDown ? 0 : 1)
     }
 
-    func reply(_ id: RequestID, _ result: some Encodable) { send(JSONRPC.response(id: id, result: result)) }
+    func reply(_ id: RequestID, _ result: some Encodable) {
+        cancellations.answered(id)
+        send(JSONRPC.response(id: id, result: result))
+    }
 
     /// Sends a notification or a request of our own to the client.
     func notify<N: NotificationType>(_ type: N.Type, _ params: N.Params) {
@@ -137,7 +142,10 @@ package actor Server {
             logger.error("cannot encode \(R.method): \(error)")
         }
     }
-    private func fail(_ id: RequestID, _ error: ResponseError) { send(JSONRPC.errorResponse(id: id, error: error)) }
+    private func fail(_ id: RequestID, _ error: ResponseError) {
+        cancellations.answered(id)
+        send(JSONRPC.errorResponse(id: id, error: error))
+    }
 
     private func handleRequest(id: RequestID, method: String, params: JSONValue?) async {
         if phase == .uninitialized && method != InitializeRequest.method {
@@ -383,6 +391,8 @@ package actor Server {
         guard documents[uri] != nil else {
             throw ResponseError(code: .invalidParams, message: "invalid params: textDocument.uri: \(uri) is not open")
         }
+        // Cancelled while it waited behind other messages: no state is advanced for it.
+        if cancellations.isCancelled(id) { throw .requestCancelled }
         let started = DispatchTime.now().uptimeNanoseconds
         var engine: InferenceEngine
         do {
@@ -423,12 +433,15 @@ package actor Server {
                 scanning: buffer.bytes[max(0, cursor - 32_768)..<min(buffer.count, cursor + 8192)],
                 prefix: Array(buffer[word])))
         let workers = self.workers
+        let cancellations = self.cancellations
         inFlight[id] = Task { [weak self] in
-            let result = await workers.run(engine: engine, generation: generation) { compute(context, $0) }
+            let result = await workers.run(
+                engine: engine, generation: generation, skipIf: { cancellations.isCancelled(id) }
+            ) { compute(context, $0) }
             let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
             await self?.finish(
                 id: id, uri: uri, version: version, offset: cursor, generation: generation,
-                milliseconds: milliseconds, result: Task.isCancelled ? nil : result)
+                milliseconds: milliseconds, result: Task.isCancelled || cancellations.isCancelled(id) ? nil : result)
         }
     }
 

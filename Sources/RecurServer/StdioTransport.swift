@@ -41,8 +41,11 @@ package final class StdioTransport: Sendable {
 
     /// Reads stdin on the calling thread until end of input, yielding each decoded message in order. Malformed
     /// JSON is answered here (-32700, or -32600 with the id when one could be read); framing errors are logged and
-    /// the framer resynchronises.
-    package func readMessages(into continuation: AsyncStream<IncomingMessage>.Continuation) {
+    /// the framer resynchronises. `observe` sees each message on this thread before the server does.
+    package func readMessages(
+        into continuation: AsyncStream<IncomingMessage>.Continuation,
+        observe: (IncomingMessage) -> Void = { _ in }
+    ) {
         var framer = MessageFramer()
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
@@ -61,6 +64,7 @@ package final class StdioTransport: Sendable {
                                 "a message held invalid UTF-8 or an unpaired surrogate escape: read with U+FFFD "
                                     + "in their place")
                         }
+                        observe(message)
                         continuation.yield(message)
                     } catch {
                         logger.warning("malformed message: \(error)")

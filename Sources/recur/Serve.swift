@@ -35,7 +35,8 @@ extension Recur {
                 send: transport.send,
                 terminate: { code in Foundation.exit(code) })
             let (messages, continuation) = AsyncStream.makeStream(of: IncomingMessage.self)
-            let reader = Thread { transport.readMessages(into: continuation) }
+            let cancellations = server.cancellations
+            let reader = Thread { transport.readMessages(into: continuation, observe: cancellations.observe) }
             reader.name = "recur-stdin"
             reader.start()
             for await message in messages { await server.handle(message) }
