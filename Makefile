@@ -6,7 +6,7 @@ DEMO    := .build/demo
 BENCH   := .build/bench
 LSP_VENV := .venv-lsp
 
-.PHONY: all deps build run demo-train test bench install clean help lint fuzz
+.PHONY: all deps build run demo-train test bench install clean help lint fuzz fuzz-minimize
 
 all: build
 
@@ -17,6 +17,7 @@ help:
 	@echo "make bench   compare Recur with PyTorch on the same shapes (writes Benchmarks/results.md), then soak"
 	@echo "make soak    drive the daemon with edits and completions, check RSS stays flat (SOAK=long: 1M edits)"
 	@echo "make fuzz    run each libFuzzer target for FUZZ_SECONDS (default 60) with AddressSanitizer"
+	@echo "make fuzz-minimize  add what fuzzing found (new coverage only) to the committed corpora"
 	@echo "make install PREFIX=~/.local"
 
 # System libraries: OpenBLAS (the BLAS) and SQLite (the store), installed with apt-get when missing.
@@ -159,4 +160,17 @@ fuzz: deps
 	  grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)|SUMMARY|Precondition failed' \
 	    $(FUZZ_BUILD)/$$t.log; \
 	  if [ $$status -ne 0 ]; then echo "$$t: FAILED, see $(FUZZ_BUILD)/$$t.log"; exit 1; fi; \
+	done
+
+# Adds to the committed corpora (Tests/FuzzCorpus/TARGET) the fewest inputs from .build-fuzz/corpus/TARGET that reach
+# coverage the committed ones do not (libFuzzer -merge=1), so that `make test` replays what the long runs found.
+fuzz-minimize:
+	@test -x $(FUZZ_BUILD)/release/recur-fuzz || { echo "run make fuzz first"; exit 1; }
+	@for t in $(FUZZ_TARGETS); do \
+	  len=4096; case $$t in safetensors|adapter) len=16384;; esac; \
+	  before=$$(ls Tests/FuzzCorpus/$$t | wc -l); \
+	  SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=malloc_context_size=0:detect_leaks=0 \
+	    $(FUZZ_BUILD)/release/recur-fuzz $$t -merge=1 -max_len=$$len Tests/FuzzCorpus/$$t $(FUZZ_BUILD)/corpus/$$t \
+	    > $(FUZZ_BUILD)/$$t-merge.log 2>&1 || { echo "$$t: merge failed, see $(FUZZ_BUILD)/$$t-merge.log"; exit 1; }; \
+	  echo "$$t: $$before -> $$(ls Tests/FuzzCorpus/$$t | wc -l) inputs"; \
 	done

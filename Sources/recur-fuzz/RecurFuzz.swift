@@ -13,16 +13,26 @@ import RecurFuzzing
 @main
 struct RecurFuzz {
     nonisolated(unsafe) static var target = FuzzTarget.framing
+    static let targetVariable = "RECUR_FUZZ_TARGET"
 
     static func main() {
         var arguments = CommandLine.arguments
-        guard arguments.count >= 2, let target = FuzzTarget(rawValue: arguments[1]) else {
+        // libFuzzer reruns this program for -merge, -fork and -jobs with the options it was given, without the
+        // target name: the environment carries it to those child processes.
+        if arguments.count >= 2, let target = FuzzTarget(rawValue: arguments[1]) {
+            Self.target = target
+            arguments.remove(at: 1)
+            setenv(Self.targetVariable, target.rawValue, 1)
+        } else if let name = ProcessInfo.processInfo.environment[Self.targetVariable],
+            let target = FuzzTarget(rawValue: name)
+        {
+            Self.target = target
+        } else {
             let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")
             FileHandle.standardError.write(Data("usage: recur-fuzz \(names) [options] [corpus or input ...]\n".utf8))
             exit(2)
         }
-        Self.target = target
-        arguments.remove(at: 1)
+        let target = Self.target
         #if FUZZING
             var argc = CInt(arguments.count)
             var cArguments = arguments.map { strdup($0) } + [nil]

@@ -2,7 +2,8 @@ import Foundation
 import RecurFuzzing
 import Testing
 
-/// Replays the committed fuzz corpora (seeds, and every input that once crashed a target, named `crash-*`) through
+/// Replays the committed fuzz corpora (seeds, every input that once crashed a target, named `crash-*`, and the
+/// coverage-minimized inputs of the long fuzzing runs, named by their SHA-1) through
 /// the same targets libFuzzer runs in `make fuzz`. A target checks its own invariants with preconditions, so a
 /// regression traps here just as it did under the fuzzer.
 @Suite struct FuzzCorpusTests {
