@@ -74,18 +74,16 @@ test: $(LSP_VENV)/.installed
 	RECUR_BIN=$(CURDIR)/.build/debug/recur $(LSP_VENV)/bin/python -m pytest -q -c Tests/lsp/pytest.ini Tests/lsp
 
 # The editor and script clients in Clients/, driven in the real Neovim and Emacs (with eglot and company) and from
-# Python, against the real binary, including recur/adapt and recur/setProfile (RECUR_ADAPT_TESTS=0 instead checks
-# that the clients report a server without those methods clearly, as an older recur would be).
+# Python, against the real binary, including recur/adapt and recur/setProfile.
 RECUR_BIN ?= $(CURDIR)/.build/debug/recur
-RECUR_ADAPT_TESTS ?= 1
 EDITOR_PACKAGES ?= neovim emacs-nox elpa-eglot elpa-company
 .PHONY: test-editors
 test-editors:
 	@$(MAKE) --no-print-directory deps DEB_PACKAGES="$(EDITOR_PACKAGES)"
 	@test -x "$(RECUR_BIN)" || $(SWIFT) build --product recur
-	RECUR_BIN=$(RECUR_BIN) RECUR_ADAPT_TESTS=$(RECUR_ADAPT_TESTS) Tests/editors/run_nvim.sh
-	RECUR_BIN=$(RECUR_BIN) RECUR_ADAPT_TESTS=$(RECUR_ADAPT_TESTS) Tests/editors/run_emacs.sh
-	RECUR_BIN=$(RECUR_BIN) RECUR_ADAPT_TESTS=$(RECUR_ADAPT_TESTS) $(PYTHON) -m unittest discover -s Clients/python/tests
+	RECUR_BIN=$(RECUR_BIN) Tests/editors/run_nvim.sh
+	RECUR_BIN=$(RECUR_BIN) Tests/editors/run_emacs.sh
+	RECUR_BIN=$(RECUR_BIN) $(PYTHON) -m unittest discover -s Clients/python/tests
 
 # pytest-lsp and friends, for the end-to-end test with a real third-party LSP client.
 $(LSP_VENV)/.installed: Tests/lsp/requirements.txt

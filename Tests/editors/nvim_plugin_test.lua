@@ -1,11 +1,9 @@
 -- Clients/nvim (the Recur plugin) in the real Neovim against the real `recur serve`: keys are fed as if typed and
 -- run by Neovim's main loop, steps advance on timers. Writes {checks = [{name, ok, detail}], done} to $RECUR_OUT.
--- Sourced with `nvim --headless --clean -n -c "luafile ..."` (0.7 has no -l). RECUR_ADAPT_TESTS=1 checks the
--- success path of :RecurAdapt and :RecurProfile; otherwise that they report the server's "method not found".
+-- Sourced with `nvim --headless --clean -n -c "luafile ..."` (0.7 has no -l).
 local root = os.getenv('RECUR_ROOT')
 local recur_bin = os.getenv('RECUR_BIN')
 local out_path = os.getenv('RECUR_OUT')
-local adapt_mode = os.getenv('RECUR_ADAPT_TESTS') == '1'
 local work = vim.fn.getcwd()
 
 local checks = {}
@@ -219,47 +217,27 @@ local f = io.open(corpus, 'w')
 f:write(string.rep('The recurrent daemon completes the words you type.\n', 60))
 f:close()
 
-if not adapt_mode then
-  step(':RecurProfile and :RecurAdapt report a server without them', function(next)
-    local from = #notifications + 1
-    vim.cmd('RecurProfile work')
-    vim.cmd('RecurAdapt ' .. corpus)
-    wait_for(function()
-      return notification_matching('recur/setProfile failed', from) and notification_matching('recur/adapt failed', from)
-    end, 5000, function(ok)
-      local p, a = notification_matching('recur/setProfile failed', from), notification_matching('recur/adapt failed', from)
-      check(':RecurProfile says the server lacks recur/setProfile', p and p.level == vim.log.levels.ERROR
-        and p.message:find('does not support recur/setProfile'), p)
-      check(':RecurAdapt says the server lacks recur/adapt', a and a.level == vim.log.levels.ERROR
-        and a.message:find('does not support recur/adapt'), a)
-      check('a refused :RecurAdapt leaves no job behind', recur.adapt_job == nil and recur.statusline() == '',
-        recur.adapt_job)
-      next()
-    end)
+step(':RecurProfile switches the profile', function(next)
+  local from = #notifications + 1
+  vim.cmd('RecurProfile nvim-test')
+  wait_for(function() return notification_matching('profile nvim%-test', from) end, 5000, function(ok)
+    check(':RecurProfile switches the profile', ok, notifications)
+    next()
   end)
-else
-  step(':RecurProfile switches the profile', function(next)
-    local from = #notifications + 1
-    vim.cmd('RecurProfile nvim-test')
-    wait_for(function() return notification_matching('profile nvim%-test', from) end, 5000, function(ok)
-      check(':RecurProfile switches the profile', ok, notifications)
-      next()
-    end)
+end)
+step(':RecurAdapt shows progress and finishes', function(next)
+  local progress = 0
+  vim.api.nvim_create_autocmd('User', { pattern = 'RecurAdaptProgress', callback = function()
+    progress = progress + 1
+  end })
+  recur.adapt({ corpus }, { steps = 5 })
+  wait_for(function() return recur.last_adapt ~= nil end, 300000, function(ok)
+    check(':RecurAdapt finishes with recur/adaptFinished', ok and vim.tbl_contains(
+      { 'improved', 'notImproved', 'reused' }, recur.last_adapt.outcome), recur.last_adapt)
+    check(':RecurAdapt reports progress', progress > 0, progress)
+    check('the finish is announced', notification_matching('adapt nvim%-test') ~= nil, notifications)
+    next()
   end)
-  step(':RecurAdapt shows progress and finishes', function(next)
-    local progress = 0
-    vim.api.nvim_create_autocmd('User', { pattern = 'RecurAdaptProgress', callback = function()
-      progress = progress + 1
-    end })
-    recur.adapt({ corpus }, { steps = 5 })
-    wait_for(function() return recur.last_adapt ~= nil end, 300000, function(ok)
-      check(':RecurAdapt finishes with recur/adaptFinished', ok and vim.tbl_contains(
-        { 'improved', 'notImproved', 'reused' }, recur.last_adapt.outcome), recur.last_adapt)
-      check(':RecurAdapt reports progress', progress > 0, progress)
-      check('the finish is announced', notification_matching('adapt nvim%-test') ~= nil, notifications)
-      next()
-    end)
-  end)
-end
+end)
 
 vim.defer_fn(function() run(1) end, 0)

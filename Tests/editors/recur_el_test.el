@@ -1,7 +1,6 @@
 ;;; recur_el_test.el --- Clients/emacs/recur.el in Emacs 28 with eglot against `recur serve'  -*- lexical-binding: t -*-
 ;; Run: emacs --batch -Q -l Tests/editors/recur_el_test.el -f ert-run-tests-batch-and-exit
-;; RECUR_BIN names the binary, RECUR_ROOT the repository.  RECUR_ADAPT_TESTS=1 checks the success path of
-;; `recur-adapt' and `recur-set-profile'; otherwise that they report the server's "method not found".
+;; RECUR_BIN names the binary, RECUR_ROOT the repository.
 ;; Keys are typed with `execute-kbd-macro', so commands and post-command-hook run as they do for a user.
 (require 'package)
 (add-to-list 'package-directory-list "/usr/share/emacs/site-lisp/elpa")
@@ -17,7 +16,6 @@
       eglot-autoshutdown t)
 (recur-setup)
 
-(defvar recur-test-adapt (equal (getenv "RECUR_ADAPT_TESTS") "1"))
 (defvar recur-test-completions nil "Every textDocument/completion item's newText that the server returned.")
 (defvar recur-test-inline nil "Every textDocument/inlineCompletion first item's insertText that the server returned.")
 
@@ -196,23 +194,15 @@
     (let ((corpus (expand-file-name "corpus.txt" default-directory)))
       (with-temp-file corpus
         (dotimes (_ 60) (insert "The recurrent daemon completes the words you type.\n")))
-      (if (not recur-test-adapt)
-          (progn
-            (let ((err (should-error (recur-set-profile "work") :type 'user-error)))
-              (should (string-match-p "recur/setProfile failed: .*does not support recur/setProfile"
-                                      (cadr err))))
-            (let ((err (should-error (recur-adapt (list corpus)) :type 'user-error)))
-              (should (string-match-p "recur/adapt failed: .*does not support recur/adapt" (cadr err)))
-              (should-not (recur-mode-line-string))))
-        (should (equal (plist-get (recur-set-profile "emacs-test") :profile) "emacs-test"))
-        (let ((progress nil))
-          (add-hook 'recur-adapt-progress-functions (lambda (value) (push value progress)))
-          (setq recur-last-adapt nil)
-          (recur-adapt (list corpus) nil 5)
-          (should (recur-test-wait (lambda () recur-last-adapt) 300))
-          (should (member (plist-get recur-last-adapt :outcome) '("improved" "notImproved" "reused")))
-          (should (equal (plist-get recur-last-adapt :profile) "emacs-test"))
-          (should progress)
-          (should-not (recur-mode-line-string)))))))
+      (should (equal (plist-get (recur-set-profile "emacs-test") :profile) "emacs-test"))
+      (let ((progress nil))
+        (add-hook 'recur-adapt-progress-functions (lambda (value) (push value progress)))
+        (setq recur-last-adapt nil)
+        (recur-adapt (list corpus) nil 5)
+        (should (recur-test-wait (lambda () recur-last-adapt) 300))
+        (should (member (plist-get recur-last-adapt :outcome) '("improved" "notImproved" "reused")))
+        (should (equal (plist-get recur-last-adapt :profile) "emacs-test"))
+        (should progress)
+        (should-not (recur-mode-line-string))))))
 
 ;;; recur_el_test.el ends here

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Drives the real Emacs 28 with eglot (Debian's emacs-nox, elpa-eglot, elpa-company) against `recur serve`:
 # first eglot alone with no Recur glue (eglot_smoke.el), then Clients/emacs/recur.el (recur_el_test.el, ERT).
-# RECUR_ADAPT_TESTS=1 also checks recur-adapt and recur-set-profile against a server that has them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v emacs >/dev/null || { echo "emacs: FAILED: Emacs is not installed (apt-get install emacs-nox elpa-eglot)"; exit 1; }

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Drives the real Neovim (0.7.2 from Debian) against `recur serve`: first its built-in client with no Recur glue
-# (nvim_lsp_smoke.lua), then the plugin in Clients/nvim (nvim_plugin_test.lua). RECUR_ADAPT_TESTS=1 also checks
-# :RecurAdapt and :RecurProfile against a server that has recur/adapt and recur/setProfile.
+# (nvim_lsp_smoke.lua), then the plugin in Clients/nvim (nvim_plugin_test.lua).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
