@@ -284,6 +284,25 @@ import Testing
         if let peak = Self.peakMemoryMiB(client) { #expect(peak < 512, "peak RSS \(peak) MiB") }
     }
 
+    /// Editors often cancel a request that was already answered. Such a cancellation (and one for an id never
+    /// sent) is dropped, so it can neither grow the server's memory nor cancel a later request that reuses the id.
+    @Test func lateAndUnknownCancellationsAreDropped() throws {
+        let client = try Self.start()
+        defer { client.process.terminate() }
+        try Self.open(client, "file:///d.txt", "The quick brown fox jumps over the la")
+        for round in 1...3 {
+            let first = try Self.complete(client, id: 7, uri: "file:///d.txt", line: 0, character: 37)
+            #expect(first["result"]?["completions"] != nil, "round \(round): \(first)")
+            for id: JSONValue in [7, 8, "never-sent"] {
+                try client.send(["jsonrpc": "2.0", "method": "$/cancelRequest", "params": ["id": id]])
+            }
+        }
+        let again = try Self.complete(client, id: 7, uri: "file:///d.txt", line: 0, character: 37)
+        #expect(again["result"]?["completions"] != nil, "a reused id is not cancelled by an old cancellation: \(again)")
+        let unseen = try Self.complete(client, id: 8, uri: "file:///d.txt", line: 0, character: 37)
+        #expect(unseen["result"]?["completions"] != nil, "cancelling before sending does not cancel: \(unseen)")
+    }
+
     // MARK: Models and store
 
     /// A safetensors header that claims a tensor of 2^70 bytes, and one whose metadata claims 2^62 hidden units.
