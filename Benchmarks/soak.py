@@ -150,7 +150,7 @@ def main():
         documents.append({"uri": uri, "text": text, "cursor": len(text), "version": 1})
 
     started = time.time()
-    samples = []  # (requests, rss KiB, seconds)
+    samples = []  # (requests, rss KiB, seconds, KiB of text in the open documents)
     latencies = []
     requests = 0
     unanswered = 0
@@ -198,11 +198,12 @@ def main():
             daemon.flush()
         if requests >= next_sample:
             daemon.flush()
-            samples.append((requests, daemon.rss_kib(), round(time.time() - started, 1)))
+            text_kib = sum(len(d["text"].encode()) for d in documents) / 1024
+            samples.append((requests, daemon.rss_kib(), round(time.time() - started, 1), round(text_kib, 1)))
             next_sample += 10_000
             if len(samples) % 10 == 0:
-                print("  %8d requests  RSS %6.1f MiB  %5.0f s" % (samples[-1][0], samples[-1][1] / 1024,
-                                                                  samples[-1][2]), flush=True)
+                print("  %8d requests  RSS %6.1f MiB  text %6.1f KiB  %5.0f s" % (
+                    samples[-1][0], samples[-1][1] / 1024, samples[-1][3], samples[-1][2]), flush=True)
         if requests >= next_churn:
             next_churn += 5_000
             victim = documents[rng.randrange(len(documents))]
@@ -261,6 +262,8 @@ def main():
         "documents_checked": checked,
         "rss_samples_kib": samples, "rss_median_mib": round(median / 1024, 1),
         "rss_max_deviation": round(spread, 4), "rss_first_mib": round(samples[0][1] / 1024, 1) if samples else None,
+        "rss_last_mib": round(samples[-1][1] / 1024, 1) if samples else None,
+        "text_first_kib": samples[0][3] if samples else None, "text_last_kib": samples[-1][3] if samples else None,
         "completion_ms": {"p50": round(pct(50), 2), "p95": round(pct(95), 2), "p99": round(pct(99), 2)},
         "exit_code": exit_code, "hidden_states": status.get("hiddenStates"),
         "stderr_tail": daemon.stderr_tail[-5:] if exit_code != 0 else [],
@@ -271,8 +274,11 @@ def main():
         args.length, edits_total, len(latencies), args.documents, reopened, elapsed))
     print("  protocol errors %d, text checks %d failed of %d, exit %s" % (
         result["protocol_errors"], drift, checked, exit_code))
-    print("  RSS after warm-up: median %.1f MiB, max deviation %.1f%% (first sample %.1f MiB, %d samples)" % (
-        median / 1024, spread * 100, result["rss_first_mib"] or 0, len(samples)))
+    print("  RSS after warm-up: median %.1f MiB, max deviation %.1f%% (first sample %.1f MiB, last %.1f, %d samples)" % (
+        median / 1024, spread * 100, result["rss_first_mib"] or 0, result["rss_last_mib"] or 0, len(samples)))
+    if samples:
+        print("  text in the open documents: %.0f KiB at the first sample, %.0f KiB at the last" % (
+            samples[0][3], samples[-1][3]))
     print("  completion p50/p95/p99 %.2f / %.2f / %.2f ms" % (pct(50), pct(95), pct(99)))
     print("  %s" % ("PASS" if passed else "FAIL"))
     if args.json:
