@@ -37,6 +37,4 @@ package final class RequestCancellations: Sendable {
     package func answered(_ id: RequestID) {
         _ = state.withLock { $0.removeValue(forKey: id) }
     }
-
-    package var pendingCount: Int { state.withLock { $0.count } }
 }
