@@ -33,16 +33,16 @@ let package = Package(
                 .linkedLibrary("openblas", .when(platforms: [.linux])),
                 .linkedFramework("Accelerate", .when(platforms: [.macOS])),
             ]),
-        // The default model's weights, linked into the binary from Models/default.safetensors.
+        // The default model's weights, linked into the `recur` binary (only) from Models/default.safetensors.
         .target(name: "CDefaultModel", cSettings: [.headerSearchPath("../../Models")]),
         // Byte-level language model: cells, inference state, sampling, safetensors.
         .target(
             name: "RecurModel",
-            dependencies: ["RecurKernels", "CDefaultModel", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["RecurKernels", .product(name: "Crypto", package: "swift-crypto")]),
         // Wire protocol: Content-Length framing, JSON-RPC 2.0, LSP and recur/* message types. Foundation only.
         .target(name: "RecurProtocol"),
-        // Documents: text buffers, LSP positions in UTF-8/16/32, edit application.
-        .target(name: "RecurDocuments", dependencies: ["RecurModel"]),
+        // Documents: text buffers, LSP positions in UTF-8/16/32, edit application. Pure text: no model.
+        .target(name: "RecurDocuments"),
         // The language server: connection state, documents, dispatch, completions, cancellation.
         .target(
             name: "RecurServer",
@@ -67,7 +67,7 @@ let package = Package(
             name: "recur",
             dependencies: [
                 "RecurKernels", "RecurModel", "RecurTraining", "RecurEvaluation", "RecurServer", "RecurProtocol",
-                "RecurStore", "RecurAdaptation",
+                "RecurStore", "RecurAdaptation", "CDefaultModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -83,7 +83,7 @@ let package = Package(
             path: "Benchmarks/RecurBench"),
         .testTarget(name: "RecurKernelsTests", dependencies: ["RecurKernels"]),
         .testTarget(
-            name: "RecurModelTests", dependencies: ["RecurModel", "RecurKernels"],
+            name: "RecurModelTests", dependencies: ["RecurModel", "RecurKernels", "RecurDocuments"],
             exclude: ["Fixtures"]),
         .testTarget(name: "RecurTrainingTests", dependencies: ["RecurTraining", "RecurModel"]),
         .testTarget(name: "RecurProtocolTests", dependencies: ["RecurProtocol"]),

@@ -5,20 +5,41 @@ import RecurStore
 import RecurTraining
 
 /// The settings of one adaptation run. Stored with the adapter (as JSON), and part of what makes a run reusable.
-public struct AdaptationSettings: Codable, Sendable, Equatable {
-    public var steps: Int?
-    public var minutes: Double?
-    public var learningRate: Float = 3e-3
-    public var sequenceLength = 100
-    public var batchSize = 32
-    public var validationFraction = 0.1
-    public var seed: UInt64 = 0
+package struct AdaptationSettings: Codable, Sendable, Equatable {
+    package var steps: Int?
+    package var minutes: Double?
+    package var learningRate: Float = 3e-3
+    package var sequenceLength = 100
+    package var batchSize = 32
+    package var validationFraction = 0.1
+    package var seed: UInt64 = 0
 
-    public init(steps: Int? = nil, minutes: Double? = nil, learningRate: Float = 3e-3) {
+    package init(steps: Int? = nil, minutes: Double? = nil, learningRate: Float = 3e-3) {
         self.steps = steps
         self.minutes = minutes
         self.learningRate = learningRate
         if steps == nil && minutes == nil { self.steps = 300 }
+    }
+
+    package static let stepsRange = 1...100_000
+    package static let maximumMinutes = 600.0
+
+    /// The settings a user asked for, checked by the one rule that `recur adapt` and `recur/adapt` share. Fields
+    /// are named as `recur/adapt` spells them (`steps`, `minutes`, `lr`).
+    package init(validatingSteps steps: Int?, minutes: Double?, learningRate: Double?) throws(InvalidSetting) {
+        if steps != nil && minutes != nil {
+            throw InvalidSetting(field: "steps", rule: "give steps or minutes, not both")
+        }
+        if let steps, !Self.stepsRange.contains(steps) {
+            throw InvalidSetting(field: "steps", rule: "must be between 1 and \(Self.stepsRange.upperBound)")
+        }
+        if let minutes, !(minutes > 0 && minutes <= Self.maximumMinutes) {
+            throw InvalidSetting(field: "minutes", rule: "must be in (0, \(Int(Self.maximumMinutes))]")
+        }
+        if let learningRate, !(learningRate > 0 && learningRate < 1) {
+            throw InvalidSetting(field: "lr", rule: "must be in (0, 1)")
+        }
+        self.init(steps: steps, minutes: minutes, learningRate: learningRate.map(Float.init) ?? Self().learningRate)
     }
 
     var budget: TrainingBudget {
@@ -27,7 +48,7 @@ public struct AdaptationSettings: Codable, Sendable, Equatable {
     }
 
     /// Canonical JSON (sorted keys), compared byte for byte when looking for a reusable adapter.
-    public var json: String {
+    package var json: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
@@ -35,7 +56,7 @@ public struct AdaptationSettings: Codable, Sendable, Equatable {
 }
 
 /// How an adaptation ended.
-public enum AdaptationOutcome: String, Sendable, Codable {
+package enum AdaptationOutcome: String, Sendable, Codable {
     /// Validation loss improved: a new adapter is stored and active.
     case improved
     /// Validation loss did not improve: nothing stored, the active adapter is unchanged.
@@ -46,19 +67,19 @@ public enum AdaptationOutcome: String, Sendable, Codable {
     case cancelled
 }
 
-public struct AdaptationResult: Sendable {
-    public var outcome: AdaptationOutcome
-    public var profile: String
-    public var adapter: AdapterInfo?
-    public var valLossBefore: Double?
-    public var valLossAfter: Double?
-    public var steps = 0
-    public var seconds = 0.0
+package struct AdaptationResult: Sendable {
+    package var outcome: AdaptationOutcome
+    package var profile: String
+    package var adapter: AdapterInfo?
+    package var valLossBefore: Double?
+    package var valLossAfter: Double?
+    package var steps = 0
+    package var seconds = 0.0
     /// Warnings met on the way (a corrupt active adapter that was passed over, for example).
-    public var warnings: [String] = []
+    package var warnings: [String] = []
 
     /// One line for people.
-    public var message: String {
+    package var message: String {
         let losses: String
         if let b = valLossBefore, let a = valLossAfter {
             losses = String(format: "validation loss %.4f -> %.4f nats/byte", b, a)
@@ -81,16 +102,16 @@ public struct AdaptationResult: Sendable {
 }
 
 /// What an adaptation is doing, for progress reports.
-public struct AdaptationProgress: Sendable {
-    public enum Phase: String, Sendable { case validatingBefore, training, validatingAfter, storing }
-    public var phase: Phase
-    public var step = 0
-    public var totalSteps = 0
-    public var trainLoss: Double?
+package struct AdaptationProgress: Sendable {
+    package enum Phase: String, Sendable { case validatingBefore, training, validatingAfter, storing }
+    package var phase: Phase
+    package var step = 0
+    package var totalSteps = 0
+    package var trainLoss: Double?
     /// 0...1 over the whole job.
-    public var fraction: Double
+    package var fraction: Double
 
-    public var message: String {
+    package var message: String {
         switch phase {
         case .validatingBefore: "measuring the validation loss before training"
         case .training:
@@ -101,14 +122,14 @@ public struct AdaptationProgress: Sendable {
     }
 }
 
-public enum AdaptationError: Error, CustomStringConvertible {
+package enum AdaptationError: Error, CustomStringConvertible {
     case noText
     case tooLittleText(bytes: Int, needed: Int)
     case store(StoreError)
     /// Training improved the model but the store refused the result; the weights were saved to `savedTo`.
     case notStored(StoreError, profile: String, savedTo: String?)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .noText: "no text files to adapt on (binaries and files over the size limit are skipped)"
         case .tooLittleText(let bytes, let needed):
@@ -129,8 +150,8 @@ public enum AdaptationError: Error, CustomStringConvertible {
 /// Full fine-tuning of all weights, stored as float16 safetensors (see the README's comparison with low-rank
 /// adapters). The run starts from the profile's active adapter, or from the base model; holds out the tail of each
 /// file for validation; and stores a new active adapter only when the validation loss improved.
-public enum Adaptation {
-    public static func run(
+package enum Adaptation {
+    package static func run(
         store: ModelStore, profile: String, base: LanguageModel<Float>, baseName: String, texts: [CollectedText],
         settings: AdaptationSettings, threads: Int = 1, shouldStop: @escaping () -> Bool = { false },
         progress: (AdaptationProgress) -> Void = { _ in }

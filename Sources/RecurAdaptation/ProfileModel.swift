@@ -5,13 +5,30 @@ import RecurStore
 
 /// The model a profile completes with: its active adapter when that is sound and was trained from this base,
 /// else the base model, with a warning saying why.
-public struct ProfileModel: Sendable {
-    public var model: LanguageModel<Float>
-    public var adapterID: Int64?
+package struct ProfileModel: Sendable {
+    package var model: LanguageModel<Float>
+    package var adapterID: Int64?
     /// Why the active adapter was passed over, if it was.
-    public var warnings: [String] = []
+    package var warnings: [String] = []
 
-    public static func resolve(store: ModelStore?, profile: String, base: LanguageModel<Float>) -> ProfileModel {
+    /// Resolves `profile` in the store at `storePath`, which is only read: a missing store means the base model,
+    /// and one that cannot be opened the base model with a warning. The command line and the daemon both use this.
+    package static func resolve(storePath: String?, profile: String, base: LanguageModel<Float>) -> ProfileModel {
+        var store: ModelStore?
+        var warnings: [String] = []
+        if let storePath, FileManager.default.fileExists(atPath: storePath) {  // reading never creates a store
+            do {
+                store = try ModelStore(path: storePath)
+            } catch {
+                warnings.append("\(error); using the base model")
+            }
+        }
+        var resolved = resolve(store: store, profile: profile, base: base)
+        resolved.warnings = warnings + resolved.warnings
+        return resolved
+    }
+
+    package static func resolve(store: ModelStore?, profile: String, base: LanguageModel<Float>) -> ProfileModel {
         var resolved = ProfileModel(model: base, adapterID: nil)
         guard let store else { return resolved }
         do {
@@ -39,7 +56,7 @@ public struct ProfileModel: Sendable {
 
     /// Reads an adapter's weights (a safetensors BLOB from the store) as a model for `base`: it must be a sound
     /// model file of exactly the base's architecture.
-    public static func adapterModel(weights: [UInt8], name: String, base: LanguageModel<Float>) throws(AdapterError)
+    package static func adapterModel(weights: [UInt8], name: String, base: LanguageModel<Float>) throws(AdapterError)
         -> LanguageModel<Float>
     {
         let model: LanguageModel<Float>
@@ -55,11 +72,11 @@ public struct ProfileModel: Sendable {
     }
 
     /// Why an adapter's weights cannot stand in for the base model.
-    public enum AdapterError: Error, Equatable, CustomStringConvertible {
+    package enum AdapterError: Error, Equatable, CustomStringConvertible {
         case unreadable(name: String, ModelFileError)
         case architecture(name: String, found: ModelConfig, expected: ModelConfig)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .unreadable(let name, let error): "\(name) cannot be read (\(error))"
             case .architecture(let name, let found, let expected):

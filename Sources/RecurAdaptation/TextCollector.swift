@@ -8,38 +8,38 @@ import RecurStore
 #endif
 
 /// One text file chosen for adaptation.
-public struct CollectedText: Sendable {
-    public var path: String
-    public var bytes: [UInt8]
+package struct CollectedText: Sendable {
+    package var path: String
+    package var bytes: [UInt8]
 
-    public init(path: String, bytes: [UInt8]) {
+    package init(path: String, bytes: [UInt8]) {
         self.path = path
         self.bytes = bytes
     }
 
-    public var corpusFile: CorpusFile {
+    package var corpusFile: CorpusFile {
         CorpusFile(path: path, sha256: ModelStore.sha256(bytes), bytes: bytes.count)
     }
 }
 
 /// Gathers the user's text files from files and directories: skips binaries and files over a size limit, and
 /// inside a git repository lists only what git would track (honouring every `.gitignore`), via `git ls-files`.
-public struct TextCollector: Sendable {
+package struct TextCollector: Sendable {
     /// Files larger than this are skipped (generated files, logs and dumps teach the model little).
-    public var maxFileBytes = 1 << 20
+    package var maxFileBytes = 1 << 20
     /// Collection stops once this much text is gathered.
-    public var maxTotalBytes = 64 << 20
+    package var maxTotalBytes = 64 << 20
 
-    public init() {}
+    package init() {}
 
-    public struct Result: Sendable {
-        public var texts: [CollectedText] = []
+    package struct Result: Sendable {
+        package var texts: [CollectedText] = []
         /// Files passed over, with the reason.
-        public var skipped: [(path: String, reason: String)] = []
-        public var totalBytes: Int { texts.reduce(0) { $0 + $1.bytes.count } }
+        package var skipped: [(path: String, reason: String)] = []
+        package var totalBytes: Int { texts.reduce(0) { $0 + $1.bytes.count } }
     }
 
-    public func collect(_ paths: [String]) -> Result {
+    package func collect(_ paths: [String]) -> Result {
         var result = Result()
         var seen = Set<String>()
         for path in paths {
@@ -123,7 +123,7 @@ public struct TextCollector: Sendable {
     }
 
     /// A digest of the corpus: the sorted paths and content hashes. Equal fingerprints mean the same text.
-    public static func fingerprint(_ files: [CorpusFile]) -> String {
+    package static func fingerprint(_ files: [CorpusFile]) -> String {
         let lines = files.sorted { $0.path < $1.path }.map { "\($0.path)\u{0}\($0.sha256)\n" }.joined()
         return ModelStore.sha256(Array(lines.utf8))
     }

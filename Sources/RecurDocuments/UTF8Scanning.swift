@@ -4,6 +4,22 @@
 /// U+FFFD. Only text from `init(bytes:)` can hold such bytes; text that came as a `String` decodes the same
 /// either way.
 enum UTF8Scanning {
+    /// Whether the bytes of `range` are all ASCII, read eight at a time.
+    static func isASCII(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        guard !range.isEmpty, let address = b.baseAddress else { return true }
+        let base = UnsafeRawPointer(address)
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound {
+            if base.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            i += 8
+        }
+        while i < range.upperBound {
+            if b[i] >= 0x80 { return false }
+            i += 1
+        }
+        return true
+    }
+
     static let lineFeed: UInt8 = 0x0A
     static let carriageReturn: UInt8 = 0x0D
 

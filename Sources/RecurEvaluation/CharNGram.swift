@@ -2,8 +2,8 @@ import Foundation
 
 /// A byte n-gram language model with interpolated Witten–Bell smoothing: the classic baseline that a neural
 /// model must beat. Orders 1…n, each backing off to the next shorter context, and finally to uniform over bytes.
-public final class CharNGram: Sendable {
-    public let order: Int
+package final class CharNGram: Sendable {
+    package let order: Int
     /// Count of (context, next byte), keyed by `key(context, next)`.
     private let pairCounts: [UInt64: UInt32]
     /// For each context: total continuations and distinct next bytes.
@@ -15,7 +15,7 @@ public final class CharNGram: Sendable {
     }
 
     /// Trains on `texts`, each read from its start (contexts never cross texts). `order` is at most 7.
-    public init(order: Int = 5, texts: [[UInt8]]) {
+    package init(order: Int = 5, texts: [[UInt8]]) {
         precondition((1...7).contains(order))
         self.order = order
         var pairs: [UInt64: UInt32] = [:]
@@ -49,7 +49,7 @@ public final class CharNGram: Sendable {
     }
 
     /// P(next | the last order−1 bytes of `history`), interpolated down to uniform.
-    public func probability(of next: UInt8, after history: some BidirectionalCollection<UInt8>) -> Double {
+    package func probability(of next: UInt8, after history: some BidirectionalCollection<UInt8>) -> Double {
         var p = 1.0 / 256
         var contexts: [UInt64] = [0]
         var context: UInt64 = 0
@@ -71,7 +71,7 @@ public final class CharNGram: Sendable {
     }
 
     /// Total negative log-likelihood (nats) of `bytes` read from its start.
-    public func negativeLogLikelihood(of bytes: [UInt8]) -> Double {
+    package func negativeLogLikelihood(of bytes: [UInt8]) -> Double {
         var total = 0.0
         for i in bytes.indices {
             total -= log(probability(of: bytes[i], after: bytes[max(0, i - order + 1)..<i]))
@@ -80,7 +80,7 @@ public final class CharNGram: Sendable {
     }
 
     /// The whole next-byte distribution after `history`.
-    public func distribution(after history: some BidirectionalCollection<UInt8>) -> [Double] {
+    package func distribution(after history: some BidirectionalCollection<UInt8>) -> [Double] {
         (0..<256).map { probability(of: UInt8($0), after: history) }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import RecurModel
 
 /// Something that proposes how the current word ends, as a user types.
-public protocol WordCompleter {
+package protocol WordCompleter {
     /// The user typed `byte`.
     mutating func type(_ byte: UInt8)
     /// Up to `top` candidate endings of the current word (the bytes after what was typed), best first.
@@ -10,26 +10,26 @@ public protocol WordCompleter {
 }
 
 /// The result of simulating a user who types a text and accepts a correct completion with one keystroke.
-public struct KeystrokeSavings: Sendable, Codable, Equatable {
+package struct KeystrokeSavings: Sendable, Codable, Equatable {
     /// Keystrokes to type the text without completion: one per character (Unicode scalar).
-    public var keystrokesWithout = 0
+    package var keystrokesWithout = 0
     /// Keystrokes with completion: typed characters plus one Tab per accepted completion.
-    public var keystrokesWith = 0
-    public var acceptedCompletions = 0
-    public var completionRequests = 0
-    public var totalLatencySeconds = 0.0
+    package var keystrokesWith = 0
+    package var acceptedCompletions = 0
+    package var completionRequests = 0
+    package var totalLatencySeconds = 0.0
 
-    public var savings: Double {
+    package var savings: Double {
         keystrokesWithout == 0 ? 0 : 1 - Double(keystrokesWith) / Double(keystrokesWithout)
     }
-    public var meanLatencyMilliseconds: Double {
+    package var meanLatencyMilliseconds: Double {
         completionRequests == 0 ? 0 : totalLatencySeconds / Double(completionRequests) * 1000
     }
 
     /// Types `text` from start to end. At each word, for each prefix of `minimumPrefix` characters up to the word's
     /// length minus one, asks `completer` for its `top` endings; when one equals the rest of the word, the user
     /// presses Tab (one keystroke) and moves on. Words are runs of `ByteVocabulary.isWordByte` bytes.
-    public static func simulate<C: WordCompleter>(
+    package static func simulate<C: WordCompleter>(
         text: [UInt8], completer: inout C, top: Int, minimumPrefix: Int = 0
     ) -> KeystrokeSavings {
         var result = KeystrokeSavings()
@@ -82,36 +82,36 @@ public struct KeystrokeSavings: Sendable, Codable, Equatable {
 
 /// Baseline (a): what editors offer today. The most frequent earlier words of the same text that start with the
 /// typed prefix (Vim's Ctrl-N, Emacs's dabbrev, VS Code's word-based suggestions).
-public struct BufferWordCompleter: WordCompleter {
+package struct BufferWordCompleter: WordCompleter {
     private var frequencies = WordFrequencies()
     private var current: [UInt8] = []
 
-    public init() {}
+    package init() {}
 
-    public mutating func type(_ byte: UInt8) {
+    package mutating func type(_ byte: UInt8) {
         frequencies.type(byte)
         current = ByteVocabulary.isWordByte(byte) ? current + [byte] : []
     }
 
-    public mutating func completions(top: Int) -> [[UInt8]] {
+    package mutating func completions(top: Int) -> [[UInt8]] {
         frequencies.words(startingWith: current, top: top).map { Array($0.word[current.count...]) }
     }
 }
 
 /// Baseline (b): a byte n-gram model's most probable word endings, by beam search.
-public struct NGramWordCompleter: WordCompleter {
-    public let model: CharNGram
-    public var maxBytes = 24
+package struct NGramWordCompleter: WordCompleter {
+    package let model: CharNGram
+    package var maxBytes = 24
     private var history: [UInt8] = []
 
-    public init(model: CharNGram) { self.model = model }
+    package init(model: CharNGram) { self.model = model }
 
-    public mutating func type(_ byte: UInt8) {
+    package mutating func type(_ byte: UInt8) {
         history.append(byte)
         if history.count > 64 { history.removeFirst(history.count - 16) }
     }
 
-    public mutating func completions(top: Int) -> [[UInt8]] {
+    package mutating func completions(top: Int) -> [[UInt8]] {
         struct Beam {
             var bytes: [UInt8]
             var logp: Double
@@ -143,26 +143,26 @@ public struct NGramWordCompleter: WordCompleter {
 
 /// Recur's completer, as the daemon completes words: the model's best endings by beam search, interpolated with
 /// the words typed so far (`WordCompletion`).
-public final class ModelWordCompleter: WordCompleter {
-    public let predictor: Predictor
-    public var options: WordCompletion.Options
+package final class ModelWordCompleter: WordCompleter {
+    package let predictor: Predictor
+    package var options: WordCompletion.Options
     private var state: RecurrentState
     private var frequencies = WordFrequencies()
     private var current: [UInt8] = []
 
-    public init(predictor: Predictor, options: WordCompletion.Options) {
+    package init(predictor: Predictor, options: WordCompletion.Options) {
         self.predictor = predictor
         self.options = options
         state = RecurrentState(config: predictor.config)
     }
 
-    public func type(_ byte: UInt8) {
+    package func type(_ byte: UInt8) {
         predictor.step(&state, bytes: [byte])
         frequencies.type(byte)
         current = ByteVocabulary.isWordByte(byte) ? current + [byte] : []
     }
 
-    public func completions(top: Int) -> [[UInt8]] {
+    package func completions(top: Int) -> [[UInt8]] {
         var options = options
         options.count = top
         return WordCompletion.complete(predictor, from: state, prefix: current, cache: frequencies, options: options)

@@ -4,16 +4,16 @@ import CKernels
 ///
 /// Batch-1 inference streams every weight once per step, so it is bound by bytes, not arithmetic: half the bytes
 /// is nearly half the time. Only built where the CPU has the instructions (x86-64 with AVX2, FMA and F16C).
-public struct HalfMatrix: Sendable {
-    public let rows: Int
-    public let columns: Int
+package struct HalfMatrix: Sendable {
+    package let rows: Int
+    package let columns: Int
     let storage: [UInt16]
 
     /// Whether this machine runs the half-precision kernels at all.
-    public static let isSupported: Bool = recur_half_kernels_available() != 0
+    package static let isSupported: Bool = recur_half_kernels_available() != 0
 
     /// Converts `values` (rows × columns, row-major); nil when the CPU lacks the kernels.
-    public init?(_ values: UnsafePointer<Float>, rows: Int, columns: Int) {
+    package init?(_ values: UnsafePointer<Float>, rows: Int, columns: Int) {
         guard Self.isSupported else { return nil }
         var storage = [UInt16](repeating: 0, count: rows * columns)
         storage.withUnsafeMutableBufferPointer { recur_float_to_half(values, $0.baseAddress!, rows * columns) }
@@ -24,7 +24,7 @@ public struct HalfMatrix: Sendable {
 
     /// Whether every value survives a round trip through half precision exactly (a model stored as float16 does),
     /// so that computing with the half copy changes nothing but the order of summation.
-    public static func isExactlyRepresentable(_ values: some Sequence<Float>) -> Bool {
+    package static func isExactlyRepresentable(_ values: some Sequence<Float>) -> Bool {
         #if arch(x86_64) || arch(arm64)
             return values.allSatisfy { Float(Float16($0)) == $0 }
         #else
@@ -34,7 +34,7 @@ public struct HalfMatrix: Sendable {
 
     /// y (R × rows, stride ldy) += x (R × columns, stride ldx) · Wᵀ.
     @inline(__always)
-    public func multiplyAdd(
+    package func multiplyAdd(
         _ x: UnsafePointer<Float>, ldx: Int, count r: Int, into y: UnsafeMutablePointer<Float>, ldy: Int
     ) {
         storage.withUnsafeBufferPointer {

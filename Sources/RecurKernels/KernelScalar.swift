@@ -7,7 +7,7 @@ import CBLAS
 /// Matrices are row-major and dense, as in PyTorch; `lda` is the row stride.
 /// Each requirement works on a whole buffer, so generic code pays one witness call per buffer,
 /// never one per element.
-public protocol KernelScalar: BinaryFloatingPoint, Sendable, Codable {
+package protocol KernelScalar: BinaryFloatingPoint, Sendable, Codable {
     /// C (m×n) = alpha · op(A) · op(B) + beta · C, with op(A) m×k and op(B) k×n.
     static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
@@ -31,7 +31,7 @@ public protocol KernelScalar: BinaryFloatingPoint, Sendable, Codable {
 private func order(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
 
 extension Float: KernelScalar {
-    public static func gemm(
+    package static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
@@ -42,7 +42,7 @@ extension Float: KernelScalar {
             a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    public static func gemv(
+    package static func gemv(
         trans: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
         x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
     ) {
@@ -51,21 +51,21 @@ extension Float: KernelScalar {
             CblasRowMajor, order(trans), Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
     }
 
-    public static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    package static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) {
         VectorMath.sigmoid(x, count: count)
     }
-    public static func tanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    package static func tanh(_ x: UnsafeMutablePointer<Float>, count: Int) {
         VectorMath.tanh(x, count: count)
     }
-    public static func exp(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    package static func exp(_ x: UnsafeMutablePointer<Float>, count: Int) {
         VectorMath.exp(x, count: count)
     }
-    @inline(__always) public static func exp(_ x: Float) -> Float { VectorMath.exp(x) }
-    @inline(__always) public static func log(_ x: Float) -> Float { VectorMath.log(x) }
+    @inline(__always) package static func exp(_ x: Float) -> Float { VectorMath.exp(x) }
+    @inline(__always) package static func log(_ x: Float) -> Float { VectorMath.log(x) }
 }
 
 extension Double: KernelScalar {
-    public static func gemm(
+    package static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
         a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
@@ -76,7 +76,7 @@ extension Double: KernelScalar {
             a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    public static func gemv(
+    package static func gemv(
         trans: Bool, m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
         x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>
     ) {
@@ -85,15 +85,15 @@ extension Double: KernelScalar {
             CblasRowMajor, order(trans), Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
     }
 
-    public static func sigmoid(_ x: UnsafeMutablePointer<Double>, count: Int) {
+    package static func sigmoid(_ x: UnsafeMutablePointer<Double>, count: Int) {
         for i in 0..<count { x[i] = 1 / (1 + libmExp(-x[i])) }
     }
-    public static func tanh(_ x: UnsafeMutablePointer<Double>, count: Int) {
+    package static func tanh(_ x: UnsafeMutablePointer<Double>, count: Int) {
         for i in 0..<count { x[i] = libmTanh(x[i]) }
     }
-    public static func exp(_ x: UnsafeMutablePointer<Double>, count: Int) {
+    package static func exp(_ x: UnsafeMutablePointer<Double>, count: Int) {
         for i in 0..<count { x[i] = libmExp(x[i]) }
     }
-    public static func exp(_ x: Double) -> Double { libmExp(x) }
-    public static func log(_ x: Double) -> Double { libmLog(x) }
+    package static func exp(_ x: Double) -> Double { libmExp(x) }
+    package static func log(_ x: Double) -> Double { libmLog(x) }
 }

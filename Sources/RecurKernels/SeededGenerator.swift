@@ -3,13 +3,13 @@
 /// The same seed gives the same stream on every platform and Swift version, which
 /// `SystemRandomNumberGenerator` cannot promise. Its whole state is one `UInt64`, so
 /// checkpoints can store it and a resumed run continues the same stream.
-public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable, Codable {
-    public var state: UInt64
+package struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable, Codable {
+    package var state: UInt64
 
-    public init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { state = seed }
 
     @inline(__always)
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -19,9 +19,9 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable, Codab
 
     /// A uniform value in [0, 1) with 24 random bits.
     @inline(__always)
-    public mutating func nextUnitFloat() -> Float { Float(next() >> 40) * 0x1p-24 }
+    package mutating func nextUnitFloat() -> Float { Float(next() >> 40) * 0x1p-24 }
 
     /// A uniform value in [0, 1) with 53 random bits.
     @inline(__always)
-    public mutating func nextUnitDouble() -> Double { Double(next() >> 11) * 0x1p-53 }
+    package mutating func nextUnitDouble() -> Double { Double(next() >> 11) * 0x1p-53 }
 }

@@ -1,8 +1,8 @@
 /// Row-wise softmax and log-softmax, numerically stable (max subtracted first).
-public enum Softmax {
+package enum Softmax {
     /// In place over `rows` rows of `width` values each: x = softmax(x / temperature).
     @inlinable
-    public static func softmax<S: KernelScalar>(
+    package static func softmax<S: KernelScalar>(
         _ x: UnsafeMutablePointer<S>, rows: Int, width: Int, temperature: S = 1
     ) {
         for r in 0..<rows {
@@ -22,7 +22,7 @@ public enum Softmax {
     /// Writes log-softmax of each row of `x` into `out` (which may alias `x`) and returns nothing.
     /// `scratch` holds `width` values.
     @inlinable
-    public static func logSoftmax<S: KernelScalar>(
+    package static func logSoftmax<S: KernelScalar>(
         _ x: UnsafePointer<S>, into out: UnsafeMutablePointer<S>, rows: Int, width: Int,
         scratch: UnsafeMutablePointer<S>
     ) {
@@ -44,7 +44,7 @@ public enum Softmax {
 }
 
 /// BLAS thread control. Batch-1 inference is fastest on one thread; training uses both cores.
-public enum BLASThreads {
-    public static func set(_ count: Int) { recurSetBLASThreads(count) }
-    public static var current: Int { recurGetBLASThreads() }
+package enum BLASThreads {
+    package static func set(_ count: Int) { recurSetBLASThreads(count) }
+    package static var current: Int { recurGetBLASThreads() }
 }

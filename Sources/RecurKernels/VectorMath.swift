@@ -4,11 +4,11 @@
 /// Cephes `expf` coefficients), about 1–2 ulp on [-87, 88]. `tanh` uses an odd polynomial near zero,
 /// where `1 - 2/(e^2x + 1)` would lose relative precision, and the exp form elsewhere.
 /// Eight lanes at a time; the tail goes through the same lanes, padded.
-public enum VectorMath {
-    public typealias Lanes = SIMD8<Float>
+package enum VectorMath {
+    package typealias Lanes = SIMD8<Float>
 
     @inline(__always)
-    public static func exp(_ x: Lanes) -> Lanes {
+    package static func exp(_ x: Lanes) -> Lanes {
         // Clamp with selects: `clamped(lowerBound:upperBound:)` is generic and not inlined, 4% of a training step.
         var x = x.replacing(with: Lanes(repeating: -87.3), where: x .< -87.3)
         x.replace(with: Lanes(repeating: 88.3), where: x .> 88.3)
@@ -31,12 +31,12 @@ public enum VectorMath {
     }
 
     @inline(__always)
-    public static func sigmoid(_ x: Lanes) -> Lanes {
+    package static func sigmoid(_ x: Lanes) -> Lanes {
         Lanes(repeating: 1) / (Lanes(repeating: 1) + exp(-x))
     }
 
     @inline(__always)
-    public static func tanh(_ x: Lanes) -> Lanes {
+    package static func tanh(_ x: Lanes) -> Lanes {
         let z = x * x
         var small = Lanes(repeating: -5.704_988_727_45e-3)
         small = small * z + Lanes(repeating: 2.063_908_879_54e-2)
@@ -69,12 +69,12 @@ public enum VectorMath {
         }
     }
 
-    public static func exp(_ x: UnsafeMutablePointer<Float>, count: Int) { map(x, count: count, exp) }
-    public static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    package static func exp(_ x: UnsafeMutablePointer<Float>, count: Int) { map(x, count: count, exp) }
+    package static func sigmoid(_ x: UnsafeMutablePointer<Float>, count: Int) {
         map(x, count: count, sigmoid)
     }
-    public static func tanh(_ x: UnsafeMutablePointer<Float>, count: Int) { map(x, count: count, tanh) }
+    package static func tanh(_ x: UnsafeMutablePointer<Float>, count: Int) { map(x, count: count, tanh) }
 
-    @inline(__always) public static func exp(_ x: Float) -> Float { libmExpf(x) }
-    @inline(__always) public static func log(_ x: Float) -> Float { libmLogf(x) }
+    @inline(__always) package static func exp(_ x: Float) -> Float { libmExpf(x) }
+    @inline(__always) package static func log(_ x: Float) -> Float { libmLogf(x) }
 }

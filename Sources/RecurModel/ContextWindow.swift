@@ -5,17 +5,17 @@
 /// context is between `interval` and `2·interval` bytes (less at the start of a text), a jump anywhere in a 10 MB
 /// file costs fewer than `2·interval` steps, and the state at q is a pure function of the text: the same whatever
 /// edits and requests came before, which is what makes incremental updates testable bit for bit.
-public struct ContextWindow: Sendable, Equatable {
-    public var interval: Int
+package struct ContextWindow: Sendable, Equatable {
+    package var interval: Int
 
-    public init(interval: Int) {
+    package init(interval: Int) {
         precondition(interval > 0)
         self.interval = interval
     }
 
     /// The longest context: `2 · interval`.
-    public var maximumContext: Int { 2 * interval }
+    package var maximumContext: Int { 2 * interval }
 
     @inline(__always)
-    public func resetPoint(_ q: Int) -> Int { max(0, (q / interval - 1) * interval) }
+    package func resetPoint(_ q: Int) -> Int { max(0, (q / interval - 1) * interval) }
 }

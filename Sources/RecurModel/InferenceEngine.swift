@@ -1,7 +1,7 @@
 import RecurKernels
 
 /// How inference multiplies by the weights.
-public enum InferencePrecision: Sendable, Equatable {
+package enum InferencePrecision: Sendable, Equatable {
     /// Half precision when the weights are exactly representable in it (a model stored as float16) and the CPU has
     /// the kernels; otherwise single. Never changes results beyond the order of summation.
     case automatic
@@ -16,9 +16,9 @@ public enum InferencePrecision: Sendable, Equatable {
 ///
 /// Layer 0's input projection is a table lookup: `inputTable` (V, G·H) = embedding · W_ih0ᵀ + b_ih0,
 /// computed once here, so a step never multiplies by the embedding.
-public final class InferenceEngine: Sendable {
-    public let model: LanguageModel<Float>
-    public var config: ModelConfig { model.config }
+package final class InferenceEngine: Sendable {
+    package let model: LanguageModel<Float>
+    package var config: ModelConfig { model.config }
     let inputTable: [Float]  // (V, G·H)
     /// Half-precision copies for small-batch products: W_hh per layer, W_ih per layer (nil for layer 0), the head.
     let halfHH: [HalfMatrix]
@@ -28,9 +28,9 @@ public final class InferenceEngine: Sendable {
     func halfInputWeights(layer k: Int) -> HalfMatrix? { k < halfIH.count ? halfIH[k] : nil }
 
     /// Whether steps run on the half-precision copies.
-    public var usesHalfPrecision: Bool { halfHead != nil }
+    package var usesHalfPrecision: Bool { halfHead != nil }
 
-    public init(model: LanguageModel<Float>, precision: InferencePrecision = .automatic) {
+    package init(model: LanguageModel<Float>, precision: InferencePrecision = .automatic) {
         self.model = model
         let c = model.config, L = model.layout.layers[0]
         let gh = c.gateWidth
@@ -72,11 +72,11 @@ public final class InferenceEngine: Sendable {
 
 /// Advances hidden states and computes next-byte distributions. Owns scratch buffers sized on demand,
 /// so it belongs to one task at a time; make one per task from a shared `InferenceEngine`.
-public final class Predictor {
-    public let engine: InferenceEngine
-    public var config: ModelConfig { engine.config }
+package final class Predictor {
+    package let engine: InferenceEngine
+    package var config: ModelConfig { engine.config }
     /// Bytes a priming chunk covers: bounds scratch memory for long spans.
-    public static let chunk = 256
+    package static let chunk = 256
     /// Up to this many rows, products use the half-precision copies when the engine has them; BLAS beyond.
     static let halfRowLimit = 32
 
@@ -90,7 +90,7 @@ public final class Predictor {
     private var scratchV: Buffer<Float>  // (V)
     private var capacity = 0
 
-    public init(engine: InferenceEngine) {
+    package init(engine: InferenceEngine) {
         self.engine = engine
         gates = Buffer(count: 0)
         hiddenProj = Buffer(count: 0)
@@ -120,7 +120,7 @@ public final class Predictor {
     // MARK: One step for a batch of rows
 
     /// Advances each row of `state` by its byte: one matrix product per projection per layer for all rows.
-    public func step(_ state: inout RecurrentState, bytes: [UInt8]) {
+    package func step(_ state: inout RecurrentState, bytes: [UInt8]) {
         precondition(bytes.count == state.rows)
         reserve(rows: state.rows)
         let c = config, R = state.rows, H = c.hidden, GH = c.gateWidth
@@ -201,7 +201,7 @@ public final class Predictor {
     ///
     /// With `logProbabilities`, also appends log P(byte_i | everything before it) for each byte, which is how
     /// files are scored with full state carried.
-    public func advance(
+    package func advance(
         _ state: inout RecurrentState, through bytes: some Collection<UInt8>,
         logProbabilities: UnsafeMutablePointer<Float>? = nil
     ) {
@@ -287,14 +287,14 @@ public final class Predictor {
     // MARK: Distributions
 
     /// Log-probabilities of the next byte for every row: (rows, V), valid until the next call.
-    public func logProbabilities(_ state: RecurrentState) -> UnsafeBufferPointer<Float> {
+    package func logProbabilities(_ state: RecurrentState) -> UnsafeBufferPointer<Float> {
         let lg = UnsafeMutablePointer(mutating: logits(state).baseAddress!)
         Softmax.logSoftmax(lg, into: lg, rows: state.rows, width: config.vocab, scratch: scratchV.pointer)
         return UnsafeBufferPointer(start: lg, count: state.rows * config.vocab)
     }
 
     /// The head's raw outputs for every row: (rows, V), valid until the next call.
-    public func logits(_ state: RecurrentState) -> UnsafeBufferPointer<Float> {
+    package func logits(_ state: RecurrentState) -> UnsafeBufferPointer<Float> {
         reserve(rows: state.rows)
         let c = config, R = state.rows, H = c.hidden, V = c.vocab
         let lg = logits.pointer
@@ -323,7 +323,7 @@ public final class Predictor {
 extension Predictor {
     /// Total negative log-likelihood (nats) of `bytes` read as one stream from the zero state, with the state
     /// carried through the whole text. Memory stays bounded: the text is scored in chunks.
-    public func negativeLogLikelihood(of bytes: [UInt8]) -> Double {
+    package func negativeLogLikelihood(of bytes: [UInt8]) -> Double {
         var state = RecurrentState(config: config)
         var logp = [Float](repeating: 0, count: Self.chunk)
         var total = 0.0
@@ -344,7 +344,7 @@ extension Predictor {
     /// Total negative log-likelihood (nats) of `bytes` when each byte is predicted from the state the window rule
     /// allows (see `ContextWindow`), rather than from the whole text before it: what a daemon using that window
     /// predicts. Each block of `interval` bytes is scored after a warm-up over the block before it.
-    public func negativeLogLikelihood(of bytes: [UInt8], window: ContextWindow) -> Double {
+    package func negativeLogLikelihood(of bytes: [UInt8], window: ContextWindow) -> Double {
         let R = window.interval
         var total = 0.0
         var logp = [Float](repeating: 0, count: R)

@@ -3,7 +3,7 @@ import Foundation
 import RecurKernels
 
 /// Why a model file was refused. Each message says what is wrong and what to do.
-public enum ModelFileError: Error, Equatable, CustomStringConvertible {
+package enum ModelFileError: Error, Equatable, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     case format(path: String, reason: String)
     case missingTensor(String)
@@ -13,7 +13,7 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
     case architecture(String)
     case unexpectedTensor(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unreadable(let path, let reason):
             "cannot read model file \(path): \(reason)"
@@ -39,7 +39,7 @@ extension LanguageModel where S == Float {
     /// The largest weight a model may hold: half precision's largest value. Trained weights are far smaller, and
     /// with every weight within it each pre-activation and logit stays finite in single precision (gate outputs
     /// are in [-1, 1]), so no model that loads can yield NaN probabilities.
-    public static var largestWeight: Float { 65504 }
+    package static var largestWeight: Float { 65504 }
 
     /// Metadata keys that describe the architecture; everything else in `__metadata__` is kept as `metadata`.
     static var architectureKeys: Set<String> {
@@ -48,7 +48,7 @@ extension LanguageModel where S == Float {
 
     /// Loads a model from safetensors bytes in PyTorch layout. Without `__metadata__`, the architecture is inferred
     /// from the shapes (an `nn.RNN` is assumed to use tanh).
-    public init(safetensors bytes: some Collection<UInt8>, path: String = "<memory>") throws(ModelFileError) {
+    package init(safetensors bytes: some Collection<UInt8>, path: String = "<memory>") throws(ModelFileError) {
         let file: SafetensorsFile
         do {
             file = try SafetensorsFile(bytes: bytes)
@@ -59,7 +59,7 @@ extension LanguageModel where S == Float {
         sourceSHA256 = SHA256.hash(data: Array(bytes)).map { String(format: "%02x", $0) }.joined()
     }
 
-    public init(contentsOf url: URL) throws(ModelFileError) {
+    package init(contentsOf url: URL) throws(ModelFileError) {
         let data: Data
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)
@@ -173,12 +173,12 @@ extension LanguageModel where S == Float {
     }
 
     /// Writes the model atomically, as float32 or float16.
-    public func write(to url: URL, half: Bool = false) throws {
+    package func write(to url: URL, half: Bool = false) throws {
         try safetensorsFile.write(to: url, as: half ? .f16 : .f32)
     }
 
     /// The encoded file, as stored in a database BLOB.
-    public func encoded(half: Bool = false) throws -> [UInt8] {
+    package func encoded(half: Bool = false) throws -> [UInt8] {
         try safetensorsFile.encoded(as: half ? .f16 : .f32)
     }
 }

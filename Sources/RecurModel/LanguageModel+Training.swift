@@ -4,15 +4,15 @@ import RecurKernels
 // Rows are time-major inside the workspace (row t·B + b) so each step's B rows are contiguous.
 
 /// A batch of B sequences of T bytes each, with the byte that follows each position as target.
-public struct SequenceBatch: Sendable {
-    public var batch: Int
-    public var steps: Int
+package struct SequenceBatch: Sendable {
+    package var batch: Int
+    package var steps: Int
     /// (B, T) batch-major inputs.
-    public var inputs: [UInt8]
+    package var inputs: [UInt8]
     /// (B, T) batch-major targets.
-    public var targets: [UInt8]
+    package var targets: [UInt8]
 
-    public init(batch: Int, steps: Int, inputs: [UInt8], targets: [UInt8]) {
+    package init(batch: Int, steps: Int, inputs: [UInt8], targets: [UInt8]) {
         precondition(inputs.count == batch * steps && targets.count == batch * steps)
         self.batch = batch
         self.steps = steps
@@ -22,10 +22,10 @@ public struct SequenceBatch: Sendable {
 }
 
 /// Activations and gradient scratch for one (B, T) shape, allocated once and reused every step.
-public final class TrainingWorkspace<S: KernelScalar> {
-    public let config: ModelConfig
-    public let batch: Int
-    public let steps: Int
+package final class TrainingWorkspace<S: KernelScalar> {
+    package let config: ModelConfig
+    package let batch: Int
+    package let steps: Int
 
     final class LayerCache {
         let input: Buffer<S>  // (N, in) the layer's input, after dropout
@@ -58,7 +58,7 @@ public final class TrainingWorkspace<S: KernelScalar> {
     let dhNext: Buffer<S>  // (B, H)
     let dcNext: Buffer<S>  // (B, H)
 
-    public init(config: ModelConfig, batch: Int, steps: Int) {
+    package init(config: ModelConfig, batch: Int, steps: Int) {
         self.config = config
         self.batch = batch
         self.steps = steps
@@ -84,7 +84,7 @@ extension LanguageModel {
     ///
     /// When `gradients` is given, the gradient of that loss is *added* into it (caller zeroes it).
     /// `dropout` is applied between layers, as `nn.LSTM(dropout:)` does; its masks come from `rng`.
-    public func loss(
+    package func loss(
         on batch: SequenceBatch, workspace ws: TrainingWorkspace<S>, gradients: UnsafeMutablePointer<S>? = nil,
         dropout: Double = 0, rng: inout SeededGenerator
     ) -> S {
@@ -108,7 +108,7 @@ extension LanguageModel {
     }
 
     /// Convenience for tests: loss and a fresh gradient array.
-    public func lossAndGradients(on batch: SequenceBatch, dropout: Double = 0, seed: UInt64 = 0) -> (
+    package func lossAndGradients(on batch: SequenceBatch, dropout: Double = 0, seed: UInt64 = 0) -> (
         loss: S, gradients: [S]
     ) {
         let ws = TrainingWorkspace<S>(config: config, batch: batch.batch, steps: batch.steps)
@@ -121,7 +121,7 @@ extension LanguageModel {
     }
 
     /// Per-position log-probabilities (N = T·B rows, time-major) left by the last call to `loss`.
-    public func lastLogProbabilities(_ ws: TrainingWorkspace<S>, batchIndex b: Int, step t: Int) -> [S] {
+    package func lastLogProbabilities(_ ws: TrainingWorkspace<S>, batchIndex b: Int, step t: Int) -> [S] {
         let row = ws.logProbs.pointer + (t * ws.batch + b) * config.vocab
         return Array(UnsafeBufferPointer(start: row, count: config.vocab))
     }
@@ -321,7 +321,7 @@ extension LanguageModel {
 extension LanguageModel where S == Float {
     /// The production entry point: the same computation, compiled for `Float` inside this module, so callers in
     /// other modules run specialised code instead of the generic, witness-table version.
-    public func loss(
+    package func loss(
         on batch: SequenceBatch, workspace ws: TrainingWorkspace<Float>, gradients: UnsafeMutablePointer<Float>? = nil,
         dropout: Double = 0, rng: inout SeededGenerator
     ) -> Float {

@@ -5,17 +5,17 @@ import RecurKernels
 ///
 /// Generic over the scalar so that the same code trains in `Float` and is checked against finite
 /// differences in `Double`. Inference runs through `InferenceEngine`, built from a `Float` model.
-public struct LanguageModel<S: KernelScalar>: Sendable {
-    public let config: ModelConfig
-    public let layout: ParameterLayout
+package struct LanguageModel<S: KernelScalar>: Sendable {
+    package let config: ModelConfig
+    package let layout: ParameterLayout
     /// Every tensor, concatenated in `layout` order.
-    public var parameters: [S]
+    package var parameters: [S]
     /// Free-form facts kept with the weights (training command, corpus hashes, losses).
-    public var metadata: [String: String]
+    package var metadata: [String: String]
     /// The sha256 (hex) of the file this model was loaded from, when it was loaded from one.
-    public var sourceSHA256: String?
+    package var sourceSHA256: String?
 
-    public init(config: ModelConfig, parameters: [S], metadata: [String: String] = [:]) {
+    package init(config: ModelConfig, parameters: [S], metadata: [String: String] = [:]) {
         let layout = ParameterLayout(config)
         precondition(parameters.count == layout.totalCount, "parameter count does not match the layout")
         self.config = config
@@ -26,7 +26,7 @@ public struct LanguageModel<S: KernelScalar>: Sendable {
 
     /// PyTorch's default initialisation: embedding N(0, 1); recurrent weights and biases U(±1/√H);
     /// head U(±1/√H).
-    public init(config: ModelConfig, seed: UInt64) {
+    package init(config: ModelConfig, seed: UInt64) {
         let layout = ParameterLayout(config)
         var rng = SeededGenerator(seed: seed)
         var values = [S](repeating: 0, count: layout.totalCount)
@@ -47,12 +47,12 @@ public struct LanguageModel<S: KernelScalar>: Sendable {
     }
 
     /// The same model in another scalar type.
-    public func converted<T: KernelScalar>(to: T.Type = T.self) -> LanguageModel<T> {
+    package func converted<T: KernelScalar>(to: T.Type = T.self) -> LanguageModel<T> {
         LanguageModel<T>(config: config, parameters: parameters.map { T($0) }, metadata: metadata)
     }
 
     /// The values of one named tensor.
-    public func tensor(named name: String) -> ArraySlice<S>? {
+    package func tensor(named name: String) -> ArraySlice<S>? {
         layout.entry(named: name).map { parameters[$0.range] }
     }
 }

@@ -1,5 +1,5 @@
 /// The recurrent cell, with PyTorch's gate order.
-public enum CellKind: String, Sendable, Codable, CaseIterable {
+package enum CellKind: String, Sendable, Codable, CaseIterable {
     /// Gates i, f, g, o.
     case lstm
     /// Gates r, z, n.
@@ -8,7 +8,7 @@ public enum CellKind: String, Sendable, Codable, CaseIterable {
     case rnn
 
     /// G: how many H-sized blocks a layer's projections have.
-    public var gateCount: Int {
+    package var gateCount: Int {
         switch self {
         case .lstm: 4
         case .gru: 3
@@ -17,18 +17,18 @@ public enum CellKind: String, Sendable, Codable, CaseIterable {
     }
 
     /// Whether the state carries a cell vector `c` beside `h`.
-    public var hasCellState: Bool { self == .lstm }
+    package var hasCellState: Bool { self == .lstm }
 }
 
 /// The architecture of a byte-level language model: embedding, a stack of recurrent layers, a linear head.
-public struct ModelConfig: Sendable, Codable, Equatable, CustomStringConvertible {
-    public var cell: CellKind
-    public var layers: Int
-    public var hidden: Int
-    public var embedding: Int
-    public var vocab: Int
+package struct ModelConfig: Sendable, Codable, Equatable, CustomStringConvertible {
+    package var cell: CellKind
+    package var layers: Int
+    package var hidden: Int
+    package var embedding: Int
+    package var vocab: Int
 
-    public init(cell: CellKind, layers: Int, hidden: Int, embedding: Int, vocab: Int = ByteVocabulary.size) {
+    package init(cell: CellKind, layers: Int, hidden: Int, embedding: Int, vocab: Int = ByteVocabulary.size) {
         self.cell = cell
         self.layers = layers
         self.hidden = hidden
@@ -37,37 +37,37 @@ public struct ModelConfig: Sendable, Codable, Equatable, CustomStringConvertible
     }
 
     /// The width of layer `k`'s input.
-    public func inputWidth(ofLayer k: Int) -> Int { k == 0 ? embedding : hidden }
+    package func inputWidth(ofLayer k: Int) -> Int { k == 0 ? embedding : hidden }
 
     /// G·H.
-    public var gateWidth: Int { cell.gateCount * hidden }
+    package var gateWidth: Int { cell.gateCount * hidden }
 
     /// Floats in one sequence's hidden state: h (and c) for every layer.
-    public var stateWidth: Int { layers * hidden * (cell.hasCellState ? 2 : 1) }
+    package var stateWidth: Int { layers * hidden * (cell.hasCellState ? 2 : 1) }
 
-    public var description: String {
+    package var description: String {
         "\(cell.rawValue) \(layers)×\(hidden), embedding \(embedding), vocab \(vocab)"
     }
 }
 
 /// Recur's vocabulary: the 256 byte values, so any text, in any encoding, has no unknown symbols.
-public enum ByteVocabulary {
-    public static let size = 256
+package enum ByteVocabulary {
+    package static let size = 256
 
     /// Bytes that belong to a word for completion purposes: ASCII letters, digits, `_`, and every
     /// byte of a multi-byte UTF-8 sequence (so `café` and `naïve` are single words).
     @inline(__always)
-    public static func isWordByte(_ b: UInt8) -> Bool {
+    package static func isWordByte(_ b: UInt8) -> Bool {
         (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F
             || b >= 0x80
     }
 
     /// Whether `b` starts a UTF-8 sequence (it is not a continuation byte).
     @inline(__always)
-    public static func isLeadByte(_ b: UInt8) -> Bool { b & 0xC0 != 0x80 }
+    package static func isLeadByte(_ b: UInt8) -> Bool { b & 0xC0 != 0x80 }
 
     /// The length in bytes of the trailing, incomplete UTF-8 sequence of `bytes`, or 0 when it ends whole.
-    public static func incompleteTailLength(_ bytes: some BidirectionalCollection<UInt8>) -> Int {
+    package static func incompleteTailLength(_ bytes: some BidirectionalCollection<UInt8>) -> Int {
         var count = 0
         var index = bytes.endIndex
         while index != bytes.startIndex, count < 4 {

@@ -2,31 +2,31 @@
 ///
 /// Names and shapes follow PyTorch's `nn.Embedding` + `nn.LSTM/GRU/RNN(batch_first=True)` + `nn.Linear`,
 /// so a `state_dict` maps one to one. One flat buffer makes Adam, clipping and copies single loops.
-public struct ParameterLayout: Sendable, Equatable {
-    public struct Entry: Sendable, Equatable {
-        public var name: String
-        public var shape: [Int]
-        public var offset: Int
-        public var count: Int { shape.reduce(1, *) }
-        public var range: Range<Int> { offset..<(offset + count) }
+package struct ParameterLayout: Sendable, Equatable {
+    package struct Entry: Sendable, Equatable {
+        package var name: String
+        package var shape: [Int]
+        package var offset: Int
+        package var count: Int { shape.reduce(1, *) }
+        package var range: Range<Int> { offset..<(offset + count) }
     }
 
     /// Offsets of one recurrent layer's four tensors.
-    public struct Layer: Sendable, Equatable {
-        public var weightIH: Int  // (G·H, in)
-        public var weightHH: Int  // (G·H, H)
-        public var biasIH: Int  // (G·H)
-        public var biasHH: Int  // (G·H)
+    package struct Layer: Sendable, Equatable {
+        package var weightIH: Int  // (G·H, in)
+        package var weightHH: Int  // (G·H, H)
+        package var biasIH: Int  // (G·H)
+        package var biasHH: Int  // (G·H)
     }
 
-    public let entries: [Entry]
-    public let embedding: Int  // (V, E)
-    public let layers: [Layer]
-    public let headWeight: Int  // (V, H)
-    public let headBias: Int  // (V)
-    public let totalCount: Int
+    package let entries: [Entry]
+    package let embedding: Int  // (V, E)
+    package let layers: [Layer]
+    package let headWeight: Int  // (V, H)
+    package let headBias: Int  // (V)
+    package let totalCount: Int
 
-    public init(_ config: ModelConfig) {
+    package init(_ config: ModelConfig) {
         var entries: [Entry] = []
         var offset = 0
         func add(_ name: String, _ shape: [Int]) -> Int {
@@ -52,5 +52,5 @@ public struct ParameterLayout: Sendable, Equatable {
         totalCount = offset
     }
 
-    public func entry(named name: String) -> Entry? { entries.first { $0.name == name } }
+    package func entry(named name: String) -> Entry? { entries.first { $0.name == name } }
 }

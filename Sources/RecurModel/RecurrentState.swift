@@ -3,13 +3,13 @@
 /// Layout: block (layer k, part p) starts at `(k·P + p)·rows·H`, with P = 2 for LSTM and 1 otherwise,
 /// so a single sequence (`rows == 1`) is simply [h0, c0, h1, c1, ...]. A value type: copying a state
 /// is how a document keeps checkpoints and how candidates fork.
-public struct RecurrentState: Sendable, Equatable {
-    public let config: ModelConfig
-    public let rows: Int
-    public var values: [Float]
+package struct RecurrentState: Sendable, Equatable {
+    package let config: ModelConfig
+    package let rows: Int
+    package var values: [Float]
 
     /// The zero state, as at the start of a text.
-    public init(config: ModelConfig, rows: Int = 1) {
+    package init(config: ModelConfig, rows: Int = 1) {
         self.config = config
         self.rows = rows
         values = [Float](repeating: 0, count: rows * config.stateWidth)
@@ -28,13 +28,25 @@ public struct RecurrentState: Sendable, Equatable {
     @inline(__always)
     func offset(layer k: Int, part p: Int) -> Int { (k * parts + p) * rows * config.hidden }
 
+    /// Single-sequence states as the rows of one state, in order.
+    package init(stacking states: [RecurrentState]) {
+        precondition(!states.isEmpty && states.allSatisfy { $0.rows == 1 && $0.config == states[0].config })
+        self.init(config: states[0].config, rows: states.count)
+        let H = config.hidden
+        for block in 0..<(config.layers * parts) {
+            for (r, state) in states.enumerated() {
+                for j in 0..<H { values[block * rows * H + r * H + j] = state.values[block * H + j] }
+            }
+        }
+    }
+
     /// `count` copies of row `row`: the start of `count` samples from one primed state.
-    public func replicated(row: Int = 0, count: Int) -> RecurrentState {
+    package func replicated(row: Int = 0, count: Int) -> RecurrentState {
         selecting(rows: Array(repeating: row, count: count))
     }
 
     /// The given rows, in the given order.
-    public func selecting(rows selected: [Int]) -> RecurrentState {
+    package func selecting(rows selected: [Int]) -> RecurrentState {
         var out = RecurrentState(config: config, rows: selected.count)
         let H = config.hidden
         for block in 0..<(config.layers * parts) {
@@ -48,10 +60,10 @@ public struct RecurrentState: Sendable, Equatable {
     }
 
     /// Row `row` alone, as a single-sequence state.
-    public func row(_ row: Int) -> RecurrentState { replicated(row: row, count: 1) }
+    package func row(_ row: Int) -> RecurrentState { replicated(row: row, count: 1) }
 
     /// The top layer's h of row `row`: what the head reads.
-    public func topHidden(row: Int = 0) -> ArraySlice<Float> {
+    package func topHidden(row: Int = 0) -> ArraySlice<Float> {
         let start = offset(layer: config.layers - 1, part: 0) + row * config.hidden
         return values[start..<(start + config.hidden)]
     }

@@ -2,7 +2,7 @@ import Foundation
 import RecurKernels
 
 /// Where a sampled continuation ends.
-public enum StopRule: String, Sendable, Codable, CaseIterable {
+package enum StopRule: String, Sendable, Codable, CaseIterable {
     /// At the end of the next word: after leading punctuation or spaces (if any), through one run of word bytes
     /// (see `ByteVocabulary.isWordByte`), stopping before the byte that ends it. A newline always stops.
     /// So "hel" gives "lo", "the " gives "cat", and "def f(self" gives ", name".
@@ -14,18 +14,18 @@ public enum StopRule: String, Sendable, Codable, CaseIterable {
 }
 
 /// How to draw continuations. Temperature 0 means greedy.
-public struct SamplingOptions: Sendable, Codable, Equatable {
-    public var count: Int
-    public var temperature: Float
+package struct SamplingOptions: Sendable, Codable, Equatable {
+    package var count: Int
+    package var temperature: Float
     /// Keep only the k most probable bytes; nil or 0 keeps all.
-    public var topK: Int?
+    package var topK: Int?
     /// Keep the smallest set of bytes whose probability reaches p; 1 keeps all.
-    public var topP: Float
-    public var maxBytes: Int
-    public var stop: StopRule
-    public var seed: UInt64
+    package var topP: Float
+    package var maxBytes: Int
+    package var stop: StopRule
+    package var seed: UInt64
 
-    public init(
+    package init(
         count: Int = 5, temperature: Float = 0.8, topK: Int? = nil, topP: Float = 1, maxBytes: Int = 40,
         stop: StopRule = .word, seed: UInt64 = 0
     ) {
@@ -39,28 +39,28 @@ public struct SamplingOptions: Sendable, Codable, Equatable {
     }
 
     /// Temperature 0 (or below machine precision): always the most probable byte.
-    public var isGreedy: Bool { temperature <= 1e-6 }
+    package var isGreedy: Bool { temperature <= 1e-6 }
 }
 
 /// One sampled continuation.
-public struct Completion: Sendable, Equatable {
-    public var bytes: [UInt8]
+package struct Completion: Sendable, Equatable {
+    package var bytes: [UInt8]
     /// Natural log of the model's probability (at temperature 1, before any truncation) of these bytes
     /// and then of the stop: for `.word`, any non-word byte; for `.line`, a newline; at the length limit, nothing.
-    public var logprob: Double
+    package var logprob: Double
     /// The state after `bytes`, so that accepting this completion needs no recomputation.
-    public var state: RecurrentState
+    package var state: RecurrentState
 
     /// The text, with invalid UTF-8 repaired (it cannot end in a partial sequence; see `Sampler`).
-    public var text: String { String(decoding: bytes, as: UTF8.self) }
-    public var probability: Double { exp(logprob) }
+    package var text: String { String(decoding: bytes, as: UTF8.self) }
+    package var probability: Double { exp(logprob) }
 }
 
 /// Draws n continuations at once: the n rows advance together as one batch, one GEMM per projection per step.
-public enum Sampler {
+package enum Sampler {
     /// Samples from a primed single-sequence `state` and returns the distinct completions, most probable first.
     /// Empty completions are dropped. A continuation cut at `maxBytes` inside a UTF-8 sequence loses the partial tail.
-    public static func sample(
+    package static func sample(
         _ predictor: Predictor, from state: RecurrentState, options: SamplingOptions
     ) -> [Completion] {
         precondition(state.rows == 1)

@@ -3,15 +3,16 @@ import RecurKernels
 
 /// How often each word occurs in some text: the "cache" half of word completion (the words of the document the
 /// user is typing in). Words are maximal runs of `ByteVocabulary.isWordByte` bytes.
-public struct WordFrequencies: Sendable {
+package struct WordFrequencies: Sendable {
     private var counts: [[UInt8]: Int] = [:]
     private var current: [UInt8] = []
 
-    public init() {}
+    package init() {}
 
-    /// Counts the complete words of `bytes` that start with `prefix` (a word cut by either end of the slice is
-    /// left out). Other words are skipped without being copied, so a scan costs little more than a pass.
-    public init(scanning bytes: ArraySlice<UInt8>, prefix: [UInt8] = []) {
+    /// Counts the complete words of `bytes` that start with `prefix` (a word cut by either end of the slice, and
+    /// a run longer than `WordCompletion.maximumWordBytes`, are left out). Other words are skipped without being
+    /// copied, so a scan costs little more than a pass.
+    package init(scanning bytes: ArraySlice<UInt8>, prefix: [UInt8] = []) {
         var i = bytes.startIndex
         // Skip a word cut by the start of the slice, unless the slice starts the text.
         if i > 0 { while i < bytes.endIndex && ByteVocabulary.isWordByte(bytes[i]) { i += 1 } }
@@ -27,22 +28,25 @@ public struct WordFrequencies: Sendable {
                 i += 1
             }
             guard i < bytes.endIndex else { break }  // cut by the end
-            if matches && i - start > prefix.count { counts[Array(bytes[start..<i]), default: 0] += 1 }
+            let length = i - start
+            if matches && length > prefix.count && length <= WordCompletion.maximumWordBytes {
+                counts[Array(bytes[start..<i]), default: 0] += 1
+            }
         }
     }
 
     /// Feeds one typed byte: a word is counted when a non-word byte ends it.
-    public mutating func type(_ byte: UInt8) {
+    package mutating func type(_ byte: UInt8) {
         if ByteVocabulary.isWordByte(byte) {
-            current.append(byte)
+            if current.count <= WordCompletion.maximumWordBytes { current.append(byte) }
         } else {
-            if !current.isEmpty { counts[current, default: 0] += 1 }
+            if !current.isEmpty && current.count <= WordCompletion.maximumWordBytes { counts[current, default: 0] += 1 }
             current = []
         }
     }
 
     /// The words longer than `prefix` that start with it, most frequent first (ties in byte order), with counts.
-    public func words(startingWith prefix: [UInt8], top: Int) -> [(word: [UInt8], count: Int)] {
+    package func words(startingWith prefix: [UInt8], top: Int) -> [(word: [UInt8], count: Int)] {
         counts.filter { $0.key.count > prefix.count && $0.key.starts(with: prefix) }
             .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.lexicographicallyPrecedes($1.key) }
             .prefix(top).map { ($0.key, $0.value) }
@@ -53,17 +57,35 @@ public struct WordFrequencies: Sendable {
 /// the words already in the document (Kuhn and De Mori's cache model, 1990): the score of an ending is
 /// log(λ·p_model(ending, then a word break) + (1−λ)·p_cache(word | prefix)), where p_cache is the word's share of
 /// the document's words with this prefix. The daemon's completion list and `recur eval --ksr` both use this.
-public enum WordCompletion {
-    public struct Options: Sendable, Equatable {
-        public var count = 6
-        public var beamWidth = 4
-        public var maxBytes = 32
-        /// Weight of the model in the interpolation; 1 ignores the document's words.
-        public var modelWeight = 0.5
-        /// At most this many document words are considered.
-        public var cacheWords = 8
+package enum WordCompletion {
+    /// The longest run of word bytes that counts as a word. A longer run (a minified line, a base64 blob) is no
+    /// word: it is neither completed nor counted in the document's words, so no request reads more than this far
+    /// back for the word being typed.
+    package static let maximumWordBytes = 64
 
-        public init(count: Int = 6, beamWidth: Int = 4, maxBytes: Int = 32, modelWeight: Double = 0.5) {
+    /// The word being typed: the run of word bytes of `text` ending at `offset` (clamped into the text), or an
+    /// empty range at `offset` when there is none or it is longer than `maximumWordBytes`. Reads at most
+    /// `maximumWordBytes + 1` bytes.
+    package static func typedWord(in text: [UInt8], endingAt offset: Int) -> Range<Int> {
+        let end = min(max(offset, 0), text.count)
+        var start = end
+        while start > 0, ByteVocabulary.isWordByte(text[start - 1]) {
+            guard end - start < maximumWordBytes else { return end..<end }
+            start -= 1
+        }
+        return start..<end
+    }
+
+    package struct Options: Sendable, Equatable {
+        package var count = 6
+        package var beamWidth = 4
+        package var maxBytes = 32
+        /// Weight of the model in the interpolation; 1 ignores the document's words.
+        package var modelWeight = 0.5
+        /// At most this many document words are considered.
+        package var cacheWords = 8
+
+        package init(count: Int = 6, beamWidth: Int = 4, maxBytes: Int = 32, modelWeight: Double = 0.5) {
             self.count = count
             self.beamWidth = beamWidth
             self.maxBytes = maxBytes
@@ -73,7 +95,7 @@ public enum WordCompletion {
 
     /// The best `options.count` endings of the word whose typed part is `prefix`, from `state` (primed through
     /// the prefix). `logprob` is the interpolated score; `state` follows the ending's bytes.
-    public static func complete(
+    package static func complete(
         _ predictor: Predictor, from state: RecurrentState, prefix: [UInt8], cache: WordFrequencies,
         options: Options
     ) -> [Completion] {
@@ -100,7 +122,7 @@ public enum WordCompletion {
 
     /// The most probable endings: word bytes followed by a word break, by beam search of `width` hypotheses,
     /// stopping once no open hypothesis can beat the `count`-th finished one.
-    public static func beamEndings(
+    package static func beamEndings(
         _ predictor: Predictor, from state: RecurrentState, count: Int, width: Int, maxBytes: Int
     ) -> [Completion] {
         precondition(state.rows == 1)
@@ -152,7 +174,7 @@ public enum WordCompletion {
     }
 
     /// The model's log-probability of each ending followed by a word break, advancing all endings as one batch.
-    public static func score(_ predictor: Predictor, from state: RecurrentState, endings: [[UInt8]]) -> [Completion] {
+    package static func score(_ predictor: Predictor, from state: RecurrentState, endings: [[UInt8]]) -> [Completion] {
         guard !endings.isEmpty else { return [] }
         let V = predictor.config.vocab
         var logprobs = [Double](repeating: 0, count: endings.count)

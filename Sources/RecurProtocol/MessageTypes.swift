@@ -70,6 +70,6 @@ package enum MessageRegistry {
             InitializedNotification.self, ExitNotification.self, DidOpenTextDocumentNotification.self,
             DidChangeTextDocumentNotification.self, DidCloseTextDocumentNotification.self,
             CancelRequestNotification.self, ProgressNotification.self, RecurAdaptFinishedNotification.self,
-            WorkDoneProgressCancelNotification.self, LogMessageNotification.self,
+            WorkDoneProgressCancelNotification.self, LogMessageNotification.self, ShowMessageNotification.self,
         ] as [any NotificationType.Type]).map { ($0.method, $0) })
 }

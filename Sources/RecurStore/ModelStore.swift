@@ -8,21 +8,21 @@ import GRDB
 /// IMMEDIATE (GRDB's default for writes), so two processes writing at once wait for each other instead of failing.
 /// Migrations are append-only; a file migrated by a newer Recur is refused with a clear error. Every weight BLOB
 /// carries its sha256 and is checked when loaded.
-public final class ModelStore: Sendable {
-    public let path: String
+package final class ModelStore: Sendable {
+    package let path: String
     private let pool: any DatabaseWriter
     /// Set when the store could be opened only for reading (another process held its write lock past the busy
     /// timeout, or it lies on a read-only file system): adapters load, and writes fail with this error.
-    public let readOnlyReason: StoreError?
+    package let readOnlyReason: StoreError?
     /// How long a write waits for another process's lock before failing: 10 s, or `RECUR_STORE_BUSY_TIMEOUT`
     /// seconds.
-    public static var busyTimeout: TimeInterval {
+    package static var busyTimeout: TimeInterval {
         ProcessInfo.processInfo.environment["RECUR_STORE_BUSY_TIMEOUT"].flatMap(TimeInterval.init).map { max(0, $0) }
             ?? 10
     }
 
     /// `$XDG_DATA_HOME/recur/recur.sqlite`, or `~/.local/share/recur/recur.sqlite`.
-    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    package static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         let base: String
         if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
             base = xdg
@@ -34,7 +34,7 @@ public final class ModelStore: Sendable {
     }
 
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
-    public init(path: String, busyTimeout: TimeInterval = ModelStore.busyTimeout) throws(StoreError) {
+    package init(path: String, busyTimeout: TimeInterval = ModelStore.busyTimeout) throws(StoreError) {
         self.path = path
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
@@ -149,20 +149,20 @@ public final class ModelStore: Sendable {
 
     // MARK: Reading
 
-    public func profiles() throws(StoreError) -> [ProfileRecord] {
+    package func profiles() throws(StoreError) -> [ProfileRecord] {
         try read { db in try ProfileRecord.order(Column("name")).fetchAll(db) }
     }
 
-    public func profile(named name: String) throws(StoreError) -> ProfileRecord? {
+    package func profile(named name: String) throws(StoreError) -> ProfileRecord? {
         try read { db in try ProfileRecord.fetchOne(db, key: name) }
     }
 
-    public func baseModels() throws(StoreError) -> [BaseModelRecord] {
+    package func baseModels() throws(StoreError) -> [BaseModelRecord] {
         try read { db in try BaseModelRecord.order(Column("createdAt")).fetchAll(db) }
     }
 
     /// Adapters, newest first, without their weights.
-    public func adapters(profile: String? = nil) throws(StoreError) -> [AdapterInfo] {
+    package func adapters(profile: String? = nil) throws(StoreError) -> [AdapterInfo] {
         try read { db in
             var request = Table("adapter").select(AdapterInfo.columns)
             if let profile { request = request.filter(Column("profile") == profile) }
@@ -170,20 +170,20 @@ public final class ModelStore: Sendable {
         }
     }
 
-    public func adapter(id: Int64) throws(StoreError) -> AdapterInfo? {
+    package func adapter(id: Int64) throws(StoreError) -> AdapterInfo? {
         try read { db in
             try AdapterInfo.fetchOne(db, Table("adapter").select(AdapterInfo.columns).filter(key: id))
         }
     }
 
     /// The profile's active adapter, if it has one.
-    public func activeAdapter(profile: String) throws(StoreError) -> AdapterInfo? {
+    package func activeAdapter(profile: String) throws(StoreError) -> AdapterInfo? {
         guard let id = try self.profile(named: profile)?.activeAdapterId else { return nil }
         return try adapter(id: id)
     }
 
     /// The adapter's safetensors bytes, checked against the sha256 stored with them.
-    public func weights(adapterID id: Int64) throws(StoreError) -> [UInt8] {
+    package func weights(adapterID id: Int64) throws(StoreError) -> [UInt8] {
         let row = try read { db in
             try Row.fetchOne(db, sql: "SELECT weights, sha256 FROM adapter WHERE id = ?", arguments: [id])
         }
@@ -196,7 +196,7 @@ public final class ModelStore: Sendable {
     }
 
     /// An adapter of this profile trained from the same base on the same corpus with the same settings.
-    public func reusableAdapter(
+    package func reusableAdapter(
         profile: String, baseSHA256: String, corpusFingerprint: String, hyperparameters: String
     ) throws(StoreError) -> AdapterInfo? {
         try adapters(profile: profile).first {
@@ -211,7 +211,7 @@ public final class ModelStore: Sendable {
     /// profile's active adapter, all in one transaction: a process killed at any point leaves either the old state
     /// or the new one.
     @discardableResult
-    public func insert(_ new: NewAdapter, activate: Bool) throws(StoreError) -> AdapterInfo {
+    package func insert(_ new: NewAdapter, activate: Bool) throws(StoreError) -> AdapterInfo {
         let sha = Self.sha256(new.weights)
         let files: String
         do {
@@ -245,7 +245,7 @@ public final class ModelStore: Sendable {
     }
 
     /// Makes an adapter its profile's active one.
-    public func activate(adapterID id: Int64) throws(StoreError) {
+    package func activate(adapterID id: Int64) throws(StoreError) {
         try write { db in
             guard
                 let profile = try String.fetchOne(db, sql: "SELECT profile FROM adapter WHERE id = ?", arguments: [id])
@@ -256,7 +256,7 @@ public final class ModelStore: Sendable {
 
     /// Makes the active adapter's parent active (or the base model, when it has none). Returns the new active one.
     @discardableResult
-    public func rollback(profile name: String) throws(StoreError) -> AdapterInfo? {
+    package func rollback(profile name: String) throws(StoreError) -> AdapterInfo? {
         let newID = try write { db -> Int64? in
             guard let profile = try ProfileRecord.fetchOne(db, key: name) else { throw StoreError.noSuchProfile(name) }
             guard let active = profile.activeAdapterId else { return nil }
@@ -269,7 +269,7 @@ public final class ModelStore: Sendable {
     }
 
     /// Deletes one adapter. If it was active, its parent becomes active; its children keep their weights.
-    public func delete(adapterID id: Int64) throws(StoreError) {
+    package func delete(adapterID id: Int64) throws(StoreError) {
         try write { db in
             guard
                 let row = try Row.fetchOne(
@@ -287,7 +287,7 @@ public final class ModelStore: Sendable {
     /// Removes a profile and all its adapters, then rebuilds the file (VACUUM) and truncates the write-ahead log,
     /// so that nothing learned from the user's text remains in either. Returns how many adapters were removed.
     @discardableResult
-    public func forget(profile name: String) throws(StoreError) -> Int {
+    package func forget(profile name: String) throws(StoreError) -> Int {
         let removed = try write { db -> Int in
             guard try ProfileRecord.fetchOne(db, key: name) != nil else { throw StoreError.noSuchProfile(name) }
             let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM adapter WHERE profile = ?", arguments: [name])
@@ -307,7 +307,7 @@ public final class ModelStore: Sendable {
     }
 
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
-    public func integrityCheck() throws(StoreError) -> String {
+    package func integrityCheck() throws(StoreError) -> String {
         try read { db in
             try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ")
         }
@@ -383,7 +383,7 @@ public final class ModelStore: Sendable {
         }
     }
 
-    public static func sha256(_ bytes: some DataProtocol) -> String {
+    package static func sha256(_ bytes: some DataProtocol) -> String {
         SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 }

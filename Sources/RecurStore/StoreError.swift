@@ -1,7 +1,7 @@
 import Foundation
 
 /// What can go wrong with the store, worded for the person who has to fix it.
-public enum StoreError: Error, Equatable, CustomStringConvertible {
+package enum StoreError: Error, Equatable, CustomStringConvertible {
     /// The file exists but is not an SQLite database (or is damaged beyond opening).
     case notADatabase(path: String)
     /// The directory or file cannot be created or opened (permissions, a read-only file system).
@@ -17,7 +17,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// Any other SQLite error, with SQLite's message.
     case sqlite(path: String, message: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .notADatabase(let path):
             "the store at \(path) is not an SQLite database (or is damaged); move it aside or pass another --store"

@@ -2,15 +2,15 @@ import Foundation
 import GRDB
 
 /// A base model that adapters were trained from, keyed by the sha256 of its safetensors file.
-public struct BaseModelRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "baseModel"
-    public var sha256: String
-    public var name: String
-    public var architecture: String
-    public var parameters: Int
-    public var createdAt: Date
+package struct BaseModelRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    package static let databaseTableName = "baseModel"
+    package var sha256: String
+    package var name: String
+    package var architecture: String
+    package var parameters: Int
+    package var createdAt: Date
 
-    public init(sha256: String, name: String, architecture: String, parameters: Int, createdAt: Date = Date()) {
+    package init(sha256: String, name: String, architecture: String, parameters: Int, createdAt: Date = Date()) {
         self.sha256 = sha256
         self.name = name
         self.architecture = architecture
@@ -20,20 +20,20 @@ public struct BaseModelRecord: Codable, Sendable, Equatable, FetchableRecord, Pe
 }
 
 /// A named set of adapters with at most one active: `default`, a project path, or a name the user chose.
-public struct ProfileRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "profile"
-    public var name: String
-    public var activeAdapterId: Int64?
-    public var createdAt: Date
+package struct ProfileRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    package static let databaseTableName = "profile"
+    package var name: String
+    package var activeAdapterId: Int64?
+    package var createdAt: Date
 }
 
 /// One file of an adaptation corpus: its path and the sha256 of its content.
-public struct CorpusFile: Codable, Sendable, Equatable, Hashable {
-    public var path: String
-    public var sha256: String
-    public var bytes: Int
+package struct CorpusFile: Codable, Sendable, Equatable, Hashable {
+    package var path: String
+    package var sha256: String
+    package var bytes: Int
 
-    public init(path: String, sha256: String, bytes: Int) {
+    package init(path: String, sha256: String, bytes: Int) {
         self.path = path
         self.sha256 = sha256
         self.bytes = bytes
@@ -41,25 +41,25 @@ public struct CorpusFile: Codable, Sendable, Equatable, Hashable {
 }
 
 /// An adapter's description, everything but its weights (which are loaded separately, and checked).
-public struct AdapterInfo: Codable, Sendable, Equatable, FetchableRecord {
-    public var id: Int64
-    public var profile: String
-    public var parentId: Int64?
-    public var baseSHA256: String
+package struct AdapterInfo: Codable, Sendable, Equatable, FetchableRecord {
+    package var id: Int64
+    package var profile: String
+    package var parentId: Int64?
+    package var baseSHA256: String
     /// `full`: the complete fine-tuned weights.
-    public var kind: String
-    public var sha256: String
-    public var bytes: Int
-    public var corpusFingerprint: String
-    public var corpusFiles: [CorpusFile]
+    package var kind: String
+    package var sha256: String
+    package var bytes: Int
+    package var corpusFingerprint: String
+    package var corpusFiles: [CorpusFile]
     /// The training settings, as JSON object text (steps, learning rate, ...).
-    public var hyperparameters: String
-    public var trainLoss: Double?
-    public var valLossBefore: Double
-    public var valLoss: Double
-    public var steps: Int
-    public var seconds: Double
-    public var createdAt: Date
+    package var hyperparameters: String
+    package var trainLoss: Double?
+    package var valLossBefore: Double
+    package var valLoss: Double
+    package var steps: Int
+    package var seconds: Double
+    package var createdAt: Date
 
     /// The columns of `AdapterInfo`, so that listing adapters never reads their BLOBs.
     static var columns: [any SQLSelectable] {
@@ -71,23 +71,23 @@ public struct AdapterInfo: Codable, Sendable, Equatable, FetchableRecord {
 }
 
 /// A new adapter to store.
-public struct NewAdapter: Sendable {
-    public var profile: String
-    public var parentId: Int64?
-    public var base: BaseModelRecord
-    public var kind = "full"
+package struct NewAdapter: Sendable {
+    package var profile: String
+    package var parentId: Int64?
+    package var base: BaseModelRecord
+    package var kind = "full"
     /// A safetensors file.
-    public var weights: [UInt8]
-    public var corpusFingerprint: String
-    public var corpusFiles: [CorpusFile]
-    public var hyperparameters: String
-    public var trainLoss: Double?
-    public var valLossBefore: Double
-    public var valLoss: Double
-    public var steps: Int
-    public var seconds: Double
+    package var weights: [UInt8]
+    package var corpusFingerprint: String
+    package var corpusFiles: [CorpusFile]
+    package var hyperparameters: String
+    package var trainLoss: Double?
+    package var valLossBefore: Double
+    package var valLoss: Double
+    package var steps: Int
+    package var seconds: Double
 
-    public init(
+    package init(
         profile: String, parentId: Int64?, base: BaseModelRecord, weights: [UInt8], corpusFingerprint: String,
         corpusFiles: [CorpusFile], hyperparameters: String, trainLoss: Double?, valLossBefore: Double,
         valLoss: Double, steps: Int, seconds: Double

@@ -4,19 +4,19 @@ import Foundation
 ///
 /// Splitting every file (rather than holding out whole files) keeps each domain in both splits, and taking the
 /// tail keeps the validation text unseen and contiguous, as nanoGPT's Shakespeare split does.
-public struct Corpus: Sendable {
-    public struct Document: Sendable {
-        public var name: String
-        public var train: [UInt8]
-        public var validation: [UInt8]
+package struct Corpus: Sendable {
+    package struct Document: Sendable {
+        package var name: String
+        package var train: [UInt8]
+        package var validation: [UInt8]
     }
 
-    public enum Error: Swift.Error, CustomStringConvertible {
+    package enum Error: Swift.Error, CustomStringConvertible {
         case unreadable(String, String)
         case empty
         case tooShort(Int)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .unreadable(let path, let reason): "cannot read corpus file \(path): \(reason)"
             case .empty: "the corpus is empty: pass at least one non-empty text file"
@@ -26,12 +26,12 @@ public struct Corpus: Sendable {
         }
     }
 
-    public var documents: [Document]
+    package var documents: [Document]
 
-    public init(documents: [Document]) { self.documents = documents }
+    package init(documents: [Document]) { self.documents = documents }
 
     /// Splits each text; `stripSeparators` removes the corpus MANIFEST's `==== FILE: ... ====` lines.
-    public init(texts: [(name: String, bytes: [UInt8])], validationFraction: Double, stripSeparators: Bool = false)
+    package init(texts: [(name: String, bytes: [UInt8])], validationFraction: Double, stripSeparators: Bool = false)
         throws(Error)
     {
         let fraction = min(max(validationFraction, 0), 0.9)
@@ -44,7 +44,7 @@ public struct Corpus: Sendable {
         guard !documents.isEmpty else { throw .empty }
     }
 
-    public init(files: [URL], validationFraction: Double, stripSeparators: Bool = false) throws(Error) {
+    package init(files: [URL], validationFraction: Double, stripSeparators: Bool = false) throws(Error) {
         var texts: [(String, [UInt8])] = []
         for url in files {
             do {
@@ -56,8 +56,8 @@ public struct Corpus: Sendable {
         try self.init(texts: texts, validationFraction: validationFraction, stripSeparators: stripSeparators)
     }
 
-    public var trainBytes: Int { documents.reduce(0) { $0 + $1.train.count } }
-    public var validationBytes: Int { documents.reduce(0) { $0 + $1.validation.count } }
+    package var trainBytes: Int { documents.reduce(0) { $0 + $1.train.count } }
+    package var validationBytes: Int { documents.reduce(0) { $0 + $1.validation.count } }
 
     /// Removes lines such as `# ==== FILE: path ====` that mark file boundaries in concatenated corpora.
     static func strippingSeparatorLines(_ bytes: [UInt8]) -> [UInt8] {

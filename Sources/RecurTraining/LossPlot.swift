@@ -1,8 +1,9 @@
 import Foundation
 
 /// The train and validation loss curves as a self-contained SVG (no scripts, no external fonts).
-public enum LossPlot {
-    public static func svg(train: [LossPoint], validation: [LossPoint], title: String = "Recur training loss") -> String
+package enum LossPlot {
+    package static func svg(train: [LossPoint], validation: [LossPoint], title: String = "Recur training loss")
+        -> String
     {
         let width = 720.0, height = 420.0
         let left = 64.0, right = 20.0, top = 40.0, bottom = 48.0

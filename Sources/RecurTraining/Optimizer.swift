@@ -1,16 +1,16 @@
 import Foundation
 
 /// Adam (Kingma & Ba) over one flat parameter buffer, with PyTorch's bias correction and epsilon placement.
-public struct Adam: Sendable, Codable, Equatable {
-    public var beta1: Float = 0.9
-    public var beta2: Float = 0.999
-    public var epsilon: Float = 1e-8
-    public var weightDecay: Float = 0
-    public private(set) var step = 0
+package struct Adam: Sendable, Codable, Equatable {
+    package var beta1: Float = 0.9
+    package var beta2: Float = 0.999
+    package var epsilon: Float = 1e-8
+    package var weightDecay: Float = 0
+    package private(set) var step = 0
     var m: [Float]
     var v: [Float]
 
-    public init(parameterCount: Int) {
+    package init(parameterCount: Int) {
         m = [Float](repeating: 0, count: parameterCount)
         v = m
     }
@@ -22,7 +22,7 @@ public struct Adam: Sendable, Codable, Equatable {
     }
 
     /// One update: params -= lr · m̂ / (√v̂ + ε).
-    public mutating func update(parameters: inout [Float], gradients: [Float], learningRate lr: Float) {
+    package mutating func update(parameters: inout [Float], gradients: [Float], learningRate lr: Float) {
         precondition(parameters.count == m.count && gradients.count == m.count)
         step += 1
         let b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay
@@ -48,7 +48,7 @@ public struct Adam: Sendable, Codable, Equatable {
 
 /// Scales gradients so that their global L2 norm is at most `maxNorm`; returns the norm before clipping.
 @discardableResult
-public func clipGradientNorm(_ gradients: inout [Float], maxNorm: Float) -> Float {
+package func clipGradientNorm(_ gradients: inout [Float], maxNorm: Float) -> Float {
     var sum: Double = 0
     for g in gradients { sum += Double(g) * Double(g) }
     let norm = Float(sum.squareRoot())
@@ -60,15 +60,15 @@ public func clipGradientNorm(_ gradients: inout [Float], maxNorm: Float) -> Floa
 }
 
 /// Learning rate over training: linear warm-up, then cosine or step decay, or constant.
-public struct LearningRateSchedule: Sendable, Codable, Equatable {
-    public enum Decay: String, Sendable, Codable, CaseIterable { case cosine, step, constant }
-    public var peak: Float
+package struct LearningRateSchedule: Sendable, Codable, Equatable {
+    package enum Decay: String, Sendable, Codable, CaseIterable { case cosine, step, constant }
+    package var peak: Float
     /// The floor, as a fraction of the peak.
-    public var minimumFraction: Float = 0.1
-    public var warmupSteps: Int = 100
-    public var decay: Decay = .cosine
+    package var minimumFraction: Float = 0.1
+    package var warmupSteps: Int = 100
+    package var decay: Decay = .cosine
 
-    public init(peak: Float, minimumFraction: Float = 0.1, warmupSteps: Int = 100, decay: Decay = .cosine) {
+    package init(peak: Float, minimumFraction: Float = 0.1, warmupSteps: Int = 100, decay: Decay = .cosine) {
         self.peak = peak
         self.minimumFraction = minimumFraction
         self.warmupSteps = warmupSteps
@@ -76,7 +76,7 @@ public struct LearningRateSchedule: Sendable, Codable, Equatable {
     }
 
     /// The rate at `step` (0-based) when training is `progress` ∈ [0, 1] of the way through.
-    public func rate(step: Int, progress: Double) -> Float {
+    package func rate(step: Int, progress: Double) -> Float {
         if step < warmupSteps { return peak * Float(step + 1) / Float(warmupSteps) }
         let p = Float(min(max(progress, 0), 1))
         let floor = peak * minimumFraction

@@ -2,19 +2,19 @@ import Foundation
 
 /// Renders training progress on stderr: a redrawn bar on a terminal, plain log lines otherwise
 /// (one every few seconds, and one at every validation).
-public final class ProgressReporter {
+package final class ProgressReporter {
     private let handle: FileHandle
     private let interactive: Bool
     private var lastPlain = Date.distantPast
     private let plainInterval: TimeInterval
 
-    public init(handle: FileHandle = .standardError, interactive: Bool? = nil, plainInterval: TimeInterval = 5) {
+    package init(handle: FileHandle = .standardError, interactive: Bool? = nil, plainInterval: TimeInterval = 5) {
         self.handle = handle
         self.interactive = interactive ?? (isatty(handle.fileDescriptor) == 1)
         self.plainInterval = plainInterval
     }
 
-    public func report(_ p: TrainingProgress) {
+    package func report(_ p: TrainingProgress) {
         if interactive {
             let width = 24
             let fraction = min(1, Double(p.step) / Double(max(p.totalSteps, 1)))
@@ -29,7 +29,7 @@ public final class ProgressReporter {
     }
 
     /// Ends the bar's line.
-    public func finish() { if interactive { write("\n") } }
+    package func finish() { if interactive { write("\n") } }
 
     static func line(_ p: TrainingProgress) -> String {
         var parts = [

@@ -3,52 +3,52 @@ import RecurKernels
 import RecurModel
 
 /// How long to train.
-public enum TrainingBudget: Sendable, Codable, Equatable {
+package enum TrainingBudget: Sendable, Codable, Equatable {
     case steps(Int)
     case epochs(Double)
     case minutes(Double)
 }
 
 /// Hyperparameters of a run. Stored in checkpoints, so a resumed run keeps them.
-public struct TrainingOptions: Sendable, Codable, Equatable {
-    public var sequenceLength = 100
-    public var batchSize = 32
-    public var schedule = LearningRateSchedule(peak: 2e-3)
-    public var gradientClip: Float = 1
-    public var dropout: Double = 0
-    public var weightDecay: Float = 0
-    public var seed: UInt64 = 0
-    public var budget: TrainingBudget = .steps(1000)
+package struct TrainingOptions: Sendable, Codable, Equatable {
+    package var sequenceLength = 100
+    package var batchSize = 32
+    package var schedule = LearningRateSchedule(peak: 2e-3)
+    package var gradientClip: Float = 1
+    package var dropout: Double = 0
+    package var weightDecay: Float = 0
+    package var seed: UInt64 = 0
+    package var budget: TrainingBudget = .steps(1000)
     /// Steps between validation passes (and checkpoints).
-    public var validationInterval = 200
+    package var validationInterval = 200
     /// At most this many validation windows are scored per pass.
-    public var validationWindows = 256
-    public var threads = 2
+    package var validationWindows = 256
+    package var threads = 2
 
-    public init() {}
+    package init() {}
 }
 
 /// One report from the training loop.
-public struct TrainingProgress: Sendable {
-    public var step: Int
+package struct TrainingProgress: Sendable {
+    package var step: Int
     /// Known for step and epoch budgets; estimated from the pace for a time budget.
-    public var totalSteps: Int
-    public var elapsed: Double
-    public var bytesPerSecond: Double
-    public var trainLoss: Double
-    public var validationLoss: Double?
-    public var learningRate: Float
-    public var isValidation: Bool
-    public var etaSeconds: Double? {
+    package var totalSteps: Int
+    package var elapsed: Double
+    package var bytesPerSecond: Double
+    package var trainLoss: Double
+    package var validationLoss: Double?
+    package var learningRate: Float
+    package var isValidation: Bool
+    package var etaSeconds: Double? {
         guard step > 0, totalSteps > step else { return nil }
         return elapsed / Double(step) * Double(totalSteps - step)
     }
 }
 
 /// A point on a loss curve.
-public struct LossPoint: Sendable, Codable, Equatable {
-    public var step: Int
-    public var loss: Double
+package struct LossPoint: Sendable, Codable, Equatable {
+    package var step: Int
+    package var loss: Double
 }
 
 /// Everything a resumed run needs besides the weights and Adam's moments.
@@ -64,20 +64,20 @@ struct TrainerState: Codable, Equatable {
 
 /// Truncated BPTT over random windows with Adam, clipping, a schedule and periodic validation.
 /// Deterministic for a given seed, and a checkpointed run resumes bit for bit.
-public final class Trainer {
-    public private(set) var model: LanguageModel<Float>
-    public let corpus: Corpus
-    public let options: TrainingOptions
+package final class Trainer {
+    package private(set) var model: LanguageModel<Float>
+    package let corpus: Corpus
+    package let options: TrainingOptions
     var optimizer: Adam
     var state: TrainerState
     private let sampler: BatchSampler
     private let validation: [SequenceBatch]
 
-    public var step: Int { state.step }
-    public var trainHistory: [LossPoint] { state.trainHistory }
-    public var validationHistory: [LossPoint] { state.validationHistory }
+    package var step: Int { state.step }
+    package var trainHistory: [LossPoint] { state.trainHistory }
+    package var validationHistory: [LossPoint] { state.validationHistory }
 
-    public init(model: LanguageModel<Float>, corpus: Corpus, options: TrainingOptions) throws {
+    package init(model: LanguageModel<Float>, corpus: Corpus, options: TrainingOptions) throws {
         self.model = model
         self.corpus = corpus
         self.options = options
@@ -94,7 +94,7 @@ public final class Trainer {
     }
 
     /// Continues a run from a checkpoint written by `writeCheckpoint`. The corpus must be the same text.
-    public convenience init(resumingFrom url: URL, corpus: Corpus, budget: TrainingBudget? = nil) throws {
+    package convenience init(resumingFrom url: URL, corpus: Corpus, budget: TrainingBudget? = nil) throws {
         let checkpoint = try Checkpoint.read(from: url)
         var options = checkpoint.state.options
         if let budget { options.budget = budget }
@@ -105,7 +105,7 @@ public final class Trainer {
     }
 
     /// Steps in one pass over the training bytes.
-    public var stepsPerEpoch: Int {
+    package var stepsPerEpoch: Int {
         max(1, corpus.trainBytes / (options.batchSize * options.sequenceLength))
     }
 
@@ -135,7 +135,7 @@ public final class Trainer {
     }
 
     /// Mean cross-entropy (nats per byte) over the validation windows, from a zero state per window.
-    public func validationLoss() -> Double? {
+    package func validationLoss() -> Double? {
         guard !validation.isEmpty else { return nil }
         var total = 0.0, count = 0
         var rng = SeededGenerator(seed: 0)
@@ -150,7 +150,7 @@ public final class Trainer {
 
     /// Trains until the budget is spent or `shouldStop` returns true (checked between minibatches).
     /// `checkpoint` is called after every validation pass and at the end.
-    public func run(
+    package func run(
         shouldStop: () -> Bool = { false }, checkpoint: ((Trainer) throws -> Void)? = nil,
         progress: (TrainingProgress) -> Void = { _ in }
     ) throws {
@@ -210,12 +210,12 @@ public final class Trainer {
     }
 
     /// Writes weights, optimizer moments and loop state, atomically.
-    public func writeCheckpoint(to url: URL) throws {
+    package func writeCheckpoint(to url: URL) throws {
         try Checkpoint(model: model, optimizer: optimizer, state: state).write(to: url)
     }
 
     /// The trained model with its training facts in metadata.
-    public func trainedModel(extraMetadata: [String: String] = [:]) -> LanguageModel<Float> {
+    package func trainedModel(extraMetadata: [String: String] = [:]) -> LanguageModel<Float> {
         var m = model
         m.metadata["train_steps"] = String(state.step)
         m.metadata["train_seconds"] = String(format: "%.1f", state.elapsed)

@@ -37,10 +37,11 @@ extension Recur {
 
         func validate() throws {
             guard model.profile != nil else { throw ValidationError("name the profile to adapt with --profile NAME") }
-            guard steps == nil || minutes == nil else { throw ValidationError("give --steps or --minutes, not both") }
-            if let steps, steps < 1 { throw ValidationError("--steps must be positive") }
-            if let minutes, !(minutes > 0) { throw ValidationError("--minutes must be positive") }
-            guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive") }
+            do throws(InvalidSetting) {
+                _ = try AdaptationSettings(validatingSteps: steps, minutes: minutes, learningRate: Double(lr))
+            } catch {
+                throw ValidationError("--\(error.field) \(error.rule)")
+            }
             guard threads >= 1 else { throw ValidationError("--threads must be positive") }
         }
 

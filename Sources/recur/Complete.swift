@@ -33,9 +33,8 @@ extension Recur {
         var text: String?
 
         func validate() throws {
-            guard (1...1000).contains(count) else { throw ValidationError("--n must be between 1 and 1000") }
-            guard (1...100_000).contains(maxChars) else {
-                throw ValidationError("--max-chars must be between 1 and 100000")
+            try SamplingArguments.check { () throws(InvalidSetting) in
+                _ = try SamplingOptions().setting(n: count, maxChars: maxChars)
             }
         }
 
@@ -48,7 +47,6 @@ extension Recur {
                 prefix = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
             }
             let predictor = Predictor(engine: InferenceEngine(model: try model.load()))
-            BLASThreads.set(1)
             var state = RecurrentState(config: predictor.config)
             let started = DispatchTime.now().uptimeNanoseconds
             predictor.advance(&state, through: prefix)

@@ -104,7 +104,6 @@ extension Recur {
 
         func run() throws {
             global.bootstrap()
-            BLASThreads.set(1)
             let predictor = Predictor(engine: InferenceEngine(model: try model.load()))
             let scored = try texts(files)
             let baseline: CharNGram? =

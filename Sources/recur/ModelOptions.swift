@@ -26,22 +26,12 @@ struct ModelOptions: ParsableArguments {
         }
     }
 
-    /// Loads the model, and sets BLAS to one thread: batch-1 inference is fastest there, and a second BLAS thread
-    /// spinning against other work on 2 cores made steps several times slower.
+    /// Loads the model: the profile's active adapter, else the base model.
     func load() throws -> LanguageModel<Float> {
         let base = try loadBase()
         guard let profile else { return base }
-        var warnings: [String] = []
-        var opened: ModelStore?
-        if FileManager.default.fileExists(atPath: store.path) {  // reading never creates a store
-            do {
-                opened = try ModelStore(path: store.path)
-            } catch {
-                warnings.append("\(error); using the base model")
-            }
-        }
-        let resolved = ProfileModel.resolve(store: opened, profile: profile, base: base)
-        for warning in warnings + resolved.warnings {
+        let resolved = ProfileModel.resolve(storePath: store.path, profile: profile, base: base)
+        for warning in resolved.warnings {
             FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
         }
         return resolved.model
@@ -49,7 +39,6 @@ struct ModelOptions: ParsableArguments {
 
     /// The base model: the file named by --model, or the embedded default.
     func loadBase() throws -> LanguageModel<Float> {
-        BLASThreads.set(1)
         do {
             guard let model else { return try DefaultModel.load() }
             return try LanguageModel<Float>(contentsOf: URL(fileURLWithPath: model))
@@ -93,9 +82,19 @@ struct SamplingArguments: ParsableArguments {
     var seed: UInt64 = 0
 
     func validate() throws {
-        guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be 0 or more") }
-        guard topK >= 0 else { throw ValidationError("--top-k must be 0 (off) or a positive count") }
-        guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
+        try Self.check { () throws(InvalidSetting) in
+            _ = try SamplingOptions().setting(temperature: Double(temperature), topK: topK, topP: Double(topP))
+        }
+    }
+
+    /// Runs the shared rule (`SamplingOptions.setting`) and reports a broken one under its flag's name.
+    static func check(_ rule: () throws(InvalidSetting) -> Void) throws {
+        do throws(InvalidSetting) {
+            try rule()
+        } catch {
+            let flags = ["n": "--n", "maxChars": "--max-chars", "topK": "--top-k", "topP": "--top-p"]
+            throw ValidationError("\(flags[error.field] ?? "--\(error.field)") \(error.rule)")
+        }
     }
 
     func options(count: Int, maxBytes: Int, stop: StopRule, greedy: Bool = false) -> SamplingOptions {

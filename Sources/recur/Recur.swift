@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import RecurKernels
 
 @main
 struct Recur: AsyncParsableCommand {
@@ -21,7 +22,11 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Log level on stderr: trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .warning
 
+    /// Sets up logging, and BLAS to one thread: this is the one place that chooses BLAS threading for the process
+    /// (only `Trainer` changes it, for the threads a training run asks for). Batch-1 inference is fastest on one
+    /// thread, and a second BLAS thread spinning against other work on 2 cores made steps several times slower.
     func bootstrap() {
+        BLASThreads.set(1)
         let level = logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -192,9 +192,12 @@ import Testing
     }
 }
 
+/// The shipped weights (the file the `recur` binary embeds; the CLI tests run the embedded copy).
 @Suite struct DefaultModelTests {
-    @Test func embeddedModelLoadsAndPredicts() throws {
-        let model = try DefaultModel.load()
+    @Test func shippedModelLoadsAndPredicts() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../Models/default.safetensors")
+        let model = try LanguageModel<Float>(contentsOf: file)
         #expect(model.config.vocab == 256)
         #expect(model.metadata["format"] == nil, "architecture keys are parsed, not kept as free metadata")
         let predictor = Predictor(engine: InferenceEngine(model: model))

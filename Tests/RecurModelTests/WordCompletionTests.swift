@@ -16,6 +16,44 @@ import Testing
         return state
     }
 
+    @Test func typedWordCoversTheWordBeforeTheCursor() {
+        let buffer = Array("let fooBar_2 = naïve.日本語\r\nx".utf8)
+        #expect(WordCompletion.typedWord(in: buffer, endingAt: 12) == 4..<12)  // "fooBar_2"
+        #expect(WordCompletion.typedWord(in: buffer, endingAt: 7) == 4..<7)  // "foo", mid-word
+        #expect(WordCompletion.typedWord(in: buffer, endingAt: 13).isEmpty)  // after a space
+        #expect(WordCompletion.typedWord(in: buffer, endingAt: 21) == 15..<21)  // "naïve", with ï as two word bytes
+        #expect(WordCompletion.typedWord(in: buffer, endingAt: 31) == 22..<31)  // "日本語"
+        #expect(WordCompletion.typedWord(in: buffer, endingAt: 34) == 33..<34)  // "x", not across the line break
+        #expect(WordCompletion.typedWord(in: buffer, endingAt: 0) == 0..<0)
+        #expect(WordCompletion.typedWord(in: buffer, endingAt: 3) == 0..<3)
+        #expect(WordCompletion.typedWord(in: buffer, endingAt: 999) == 33..<34)
+        #expect(WordCompletion.typedWord(in: buffer, endingAt: -4) == 0..<0)
+    }
+
+    @Test func wordBytes() {
+        let words = (0...255).filter { ByteVocabulary.isWordByte(UInt8($0)) }.map { UInt8($0) }
+        let ascii = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz".utf8)
+        #expect(words == ascii + (0x80...0xFF).map { UInt8($0) })
+    }
+
+    /// A run of word bytes longer than a word can be (a minified line) is no word, and is read only that far back.
+    @Test func aRunLongerThanAWordIsNoWord() {
+        let limit = WordCompletion.maximumWordBytes
+        let exact = [UInt8](repeating: 0x61, count: limit)
+        #expect(WordCompletion.typedWord(in: Array(" ".utf8) + exact, endingAt: limit + 1) == 1..<(limit + 1))
+        #expect(WordCompletion.typedWord(in: exact, endingAt: limit) == 0..<limit)
+        let long = [UInt8](repeating: 0x61, count: 10_000_000)
+        #expect(WordCompletion.typedWord(in: long, endingAt: long.count) == long.count..<long.count)
+        #expect(
+            WordCompletion.typedWord(in: long + Array(" ab".utf8), endingAt: long.count + 3) == (long.count + 1)
+            ..<(long.count + 3))
+        // Nor is such a run counted among the document's words.
+        let counted = WordFrequencies(
+            scanning: (Array("x ".utf8) + [UInt8](repeating: 0x62, count: limit + 1) + Array(" bb bb ".utf8))[...],
+            prefix: Array("b".utf8))
+        #expect(counted.words(startingWith: Array("b".utf8), top: 5).map(\.word) == [Array("bb".utf8)])
+    }
+
     @Test func oneByteEndingsMatchBruteForce() {
         let state = primed("the qu")
         // Every one-byte ending (ASCII word bytes: a lone byte >= 0x80 is not a whole character), scored directly.

@@ -1,6 +1,5 @@
 import Foundation
 import RecurAdaptation
-import RecurKernels
 import RecurModel
 import RecurProtocol
 import RecurStore
@@ -40,50 +39,6 @@ enum AdaptEvent: Sendable {
 }
 
 extension Server {
-    // MARK: Weights
-
-    /// Resolves the profile's model (its active adapter, else the base model) into a new engine, and drops every
-    /// state and predictor computed with the previous weights: documents recompute their states lazily. Requests
-    /// already sampling finish on the weights they started with; none sees a mix.
-    func reloadEngine() {
-        engineGeneration += 1
-        let generation = engineGeneration
-        let base = baseModelTask
-        let storePath = storePath
-        let profile = profile
-        engineTask = Task.detached(priority: .userInitiated) { [weak self] in
-            let model = try await base.value
-            var store: ModelStore?
-            var warnings: [String] = []
-            if let storePath, FileManager.default.fileExists(atPath: storePath) {
-                do {
-                    store = try ModelStore(path: storePath)
-                } catch {
-                    warnings.append("\(error); using the base model")
-                }
-            }
-            let resolved = ProfileModel.resolve(store: store, profile: profile, base: model)
-            await self?.resolved(
-                generation: generation, adapterID: resolved.adapterID, warnings: warnings + resolved.warnings)
-            BLASThreads.set(1)
-            return InferenceEngine(model: resolved.model)
-        }
-        statePredictor = nil
-        workers.reset(generation: engineGeneration)
-        for uri in documents.keys {
-            documents[uri]!.checkpoints.removeAll()
-            documents[uri]!.candidates = []
-        }
-    }
-
-    private func resolved(generation: Int, adapterID: Int64?, warnings: [String]) {
-        guard generation == engineGeneration else { return }
-        activeAdapterID = adapterID
-        storeWarnings = warnings
-        for warning in warnings { logger.error("\(warning)") }
-        logger.info("profile '\(profile)': \(adapterID.map { "adapter \($0)" } ?? "the base model")")
-    }
-
     // MARK: recur/adapt
 
     func startAdaptation(id: RequestID, params p: RecurAdaptParams) async throws(ResponseError) {
@@ -92,24 +47,23 @@ extension Server {
         }
         let sources = [p.paths != nil, p.uris != nil, p.openDocuments == true].filter { $0 }.count
         guard sources == 1 else { throw .invalidParams("give exactly one of paths, uris and openDocuments: true") }
-        if let steps = p.steps, !(1...100_000).contains(steps) {
-            throw .invalidParams("steps: must be between 1 and 100000")
+        let settings: AdaptationSettings
+        do throws(InvalidSetting) {
+            settings = try AdaptationSettings(validatingSteps: p.steps, minutes: p.minutes, learningRate: p.lr)
+        } catch {
+            throw .invalidParams(error.description)
         }
-        if let minutes = p.minutes, !(minutes > 0 && minutes <= 600) {
-            throw .invalidParams("minutes: must be in (0, 600]")
-        }
-        if p.steps != nil && p.minutes != nil { throw .invalidParams("give steps or minutes, not both") }
-        if let lr = p.lr, !(lr > 0 && lr < 1) { throw .invalidParams("lr: must be in (0, 1)") }
-        let profile = p.profile ?? self.profile
+        let profile = p.profile ?? engineHost.profile
         guard !profile.isEmpty else { throw .invalidParams("profile: must not be empty") }
-        guard let storePath else { throw .requestFailed("this server was started without a store") }
+        guard let storePath = engineHost.storePath else {
+            throw .requestFailed("this server was started without a store")
+        }
 
         // Text from memory now; files are read on the training thread, after the trust check here.
         var texts: [CollectedText] = []
         var paths: [String] = []
         if p.openDocuments == true {
-            texts = documents.values.filter { !$0.document.uri.hasPrefix("recur-scratch:") }
-                .map { CollectedText(path: $0.document.uri, bytes: $0.document.buffer.bytes) }
+            texts = documents.userDocuments.map { CollectedText(path: $0.uri, bytes: $0.buffer.bytes) }
             guard !texts.isEmpty else { throw .invalidParams("openDocuments: no documents are open") }
         }
         for uri in p.uris ?? [] {
@@ -129,7 +83,7 @@ extension Server {
         }
         let base: LanguageModel<Float>
         do {
-            base = try await baseModelTask.value
+            base = try await engineHost.baseModel.value
         } catch {
             throw .requestFailed("the model could not be loaded: \(error)")
         }
@@ -157,10 +111,8 @@ extension Server {
         }
         logger.info("\(jobID): adapting profile '\(profile)' on \(texts.count) documents and \(paths.count) paths")
 
-        let settings = AdaptationSettings(
-            steps: p.steps, minutes: p.minutes, learningRate: p.lr.map(Float.init) ?? AdaptationSettings().learningRate)
         let cancel = job.cancel
-        let baseName = modelName
+        let baseName = engineHost.modelName
         let (events, continuation) = AsyncStream.makeStream(of: AdaptEvent.self)
         let memoryTexts = texts, filePaths = paths
         let thread = Thread {
@@ -203,6 +155,19 @@ extension Server {
         } catch {
             throw .store(error)
         }
+    }
+
+    func cancelAdaptation(id: RequestID, _ p: RecurCancelAdaptParams) throws(ResponseError) {
+        guard let job = adaptJob, job.id == p.jobId else {
+            throw .invalidParams("jobId: no adaptation job '\(p.jobId)' is running")
+        }
+        job.cancel.set()
+        reply(id, NullResponse())
+    }
+
+    /// `window/workDoneProgress/cancel` of the running job's token.
+    func cancelProgress(_ token: ProgressToken) {
+        if let job = adaptJob, job.token == token { job.cancel.set() }
     }
 
     private func sendProgress(_ token: ProgressToken, _ value: WorkDoneProgress) {
@@ -248,7 +213,7 @@ extension Server {
                 valLossBefore: r.valLossBefore, valLossAfter: r.valLossAfter, steps: r.steps, seconds: r.seconds,
                 message: r.message)
             for warning in r.warnings { logger.warning("\(warning)") }
-            if (r.outcome == .improved || r.outcome == .reused) && r.profile == profile { reloadEngine() }
+            if (r.outcome == .improved || r.outcome == .reused) && r.profile == engineHost.profile { reloadEngine() }
         case .failure(let error):
             params = RecurAdaptFinishedParams(
                 jobId: jobID, profile: job.profile, outcome: "failed", message: error.description)
@@ -268,7 +233,7 @@ extension Server {
 
     /// Inside a workspace folder (after resolving symbolic links), or any path when allowed.
     func isAllowed(_ path: String) -> Bool {
-        if allowAnyPath { return true }
+        if settings.allowAnyPath { return true }
         let resolved = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
         return workspaceFolders.contains { folder in
             let root = URL(fileURLWithPath: folder).standardizedFileURL.resolvingSymlinksInPath().path

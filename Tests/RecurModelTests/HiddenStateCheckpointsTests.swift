@@ -1,8 +1,8 @@
+import RecurDocuments
 import RecurKernels
-import RecurModel
 import Testing
 
-@testable import RecurDocuments
+@testable import RecurModel
 
 @Suite struct HiddenStateCheckpointsTests {
     static let config = ModelConfig(cell: .lstm, layers: 2, hidden: 8, embedding: 4)

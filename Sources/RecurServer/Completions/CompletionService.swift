@@ -37,6 +37,4 @@ enum CompletionService {
         let shown = samples.prefix(count).filter { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty }
         return (shown.map { InlineCompletionItem(insertText: $0.text, range: LSPRange(at: context.cursor)) }, shown)
     }
-
-    static func position(_ p: TextPosition) -> Position { Position(line: p.line, character: p.character) }
 }

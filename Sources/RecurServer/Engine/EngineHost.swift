@@ -1,0 +1,58 @@
+import Foundation
+import RecurAdaptation
+import RecurModel
+import RecurProtocol
+
+/// The weights completions use, and where they come from: the base model (loaded in parallel with the handshake),
+/// the profile and its store, the adapter the profile resolved to, and a generation that tells states and
+/// predictors of replaced weights apart. Owned by the server actor.
+struct EngineHost {
+    /// How the base model is named in `recur/status` and in the store.
+    var modelName: String
+    private(set) var baseModel: Task<LanguageModel<Float>, any Error>
+    /// The profile's active adapter, or the base model. Replaced (never mutated) when the profile changes or an
+    /// adaptation finishes.
+    private(set) var engine: Task<InferenceEngine, any Error>
+    private(set) var generation = 0
+    var profile: String
+    var storePath: String?
+    private(set) var activeAdapterID: Int64?
+    private(set) var storeWarnings: [String] = []
+
+    init(modelName: String, loadModel: @escaping @Sendable () throws -> LanguageModel<Float>, storePath: String?) {
+        self.modelName = modelName
+        self.storePath = storePath
+        profile = "default"
+        baseModel = Task.detached(priority: .userInitiated) { try loadModel() }
+        engine = Task { throw ResponseError.serverNotInitialized }
+    }
+
+    /// Uses the model file at `path` as the base model instead.
+    mutating func loadBase(path: String) {
+        modelName = path
+        baseModel = Task.detached(priority: .userInitiated) {
+            try LanguageModel<Float>(contentsOf: URL(fileURLWithPath: path))
+        }
+    }
+
+    /// Resolves the profile's model (its active adapter, else the base model) into a new engine of a new
+    /// generation; `resolved` hears which adapter it was (with the generation, to ignore stale answers).
+    mutating func reload(resolved: @escaping @Sendable (_ generation: Int, ProfileModel) async -> Void) {
+        generation += 1
+        let generation = generation, base = baseModel, storePath = storePath, profile = profile
+        engine = Task.detached(priority: .userInitiated) {
+            let model = try await base.value
+            let profileModel = ProfileModel.resolve(storePath: storePath, profile: profile, base: model)
+            await resolved(generation, profileModel)
+            return InferenceEngine(model: profileModel.model)
+        }
+    }
+
+    /// Takes note of what `reload` resolved, if it is still the current generation.
+    mutating func resolved(generation: Int, _ profileModel: ProfileModel) -> Bool {
+        guard generation == self.generation else { return false }
+        activeAdapterID = profileModel.adapterID
+        storeWarnings = profileModel.warnings
+        return true
+    }
+}
