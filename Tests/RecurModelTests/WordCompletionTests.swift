@@ -44,9 +44,8 @@ import Testing
         #expect(WordCompletion.typedWord(in: exact, endingAt: limit) == 0..<limit)
         let long = [UInt8](repeating: 0x61, count: 10_000_000)
         #expect(WordCompletion.typedWord(in: long, endingAt: long.count) == long.count..<long.count)
-        #expect(
-            WordCompletion.typedWord(in: long + Array(" ab".utf8), endingAt: long.count + 3) == (long.count + 1)
-            ..<(long.count + 3))
+        let afterSpace = (long.count + 1)..<(long.count + 3)
+        #expect(WordCompletion.typedWord(in: long + Array(" ab".utf8), endingAt: long.count + 3) == afterSpace)
         // Nor is such a run counted among the document's words.
         let counted = WordFrequencies(
             scanning: (Array("x ".utf8) + [UInt8](repeating: 0x62, count: limit + 1) + Array(" bb bb ".utf8))[...],
