@@ -93,6 +93,14 @@ let package = Package(
         .testTarget(name: "RecurStoreTests", dependencies: ["RecurStore", "RecurAdaptation", "RecurModel"]),
         .testTarget(name: "RecurCLITests", dependencies: ["recur", "RecurProtocol"]),
         .testTarget(name: "RecurFuzzingTests", dependencies: ["RecurFuzzing"]),
+        // In-process server tests: a local connection that feeds messages to the server and collects what it
+        // sends, and tiny models.
+        .target(
+            name: "RecurServerTestSupport", dependencies: ["RecurServer", "RecurProtocol", "RecurModel"],
+            path: "Tests/RecurServerTestSupport"),
+        .testTarget(
+            name: "RecurServerTests",
+            dependencies: ["RecurServerTestSupport", "RecurServer", "RecurProtocol", "RecurModel", "RecurDocuments"]),
     ],
     swiftLanguageModes: [.v6]
 )

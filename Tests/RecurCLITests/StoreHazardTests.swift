@@ -26,10 +26,14 @@ import Testing
             #expect(String(decoding: line, as: UTF8.self).contains("locked"))
         }
 
-        deinit {
-            process.terminate()
+        /// Ends the holder and with it the lock. SIGKILL, not SIGTERM: a child of the test runner may inherit SIGTERM
+        /// ignored, and then slept out its whole 600 s (every `make test` waited for it).
+        func release() {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
+
+        deinit { release() }
     }
 
     static func sha256(_ path: String) throws -> Data {
@@ -80,9 +84,7 @@ import Testing
         #expect(finished["params"]?["message"]?.stringValue?.contains("saved to") == true, "\(finished)")
 
         // Once the lock is gone the saved weights import, and the first adapter is still there.
-        _ = holder
-        holder.process.terminate()
-        holder.process.waitUntilExit()
+        holder.release()
         let imported = try CLI.run([
             "models", "import", "--store", w.store, "--model", w.model, "--profile", "notes", saved,
         ])

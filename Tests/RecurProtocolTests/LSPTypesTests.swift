@@ -361,7 +361,7 @@ import Testing
             Set(MessageRegistry.notifications.keys) == [
                 "initialized", "exit", "textDocument/didOpen", "textDocument/didChange", "textDocument/didClose",
                 "$/cancelRequest", "$/progress", "recur/adaptFinished", "window/workDoneProgress/cancel",
-                "window/logMessage",
+                "window/logMessage", "window/showMessage",
             ])
         #expect(MessageRegistry.requests["textDocument/completion"] == CompletionRequest.self)
     }

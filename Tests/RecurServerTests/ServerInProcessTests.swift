@@ -1,0 +1,139 @@
+import Foundation
+import RecurModel
+import RecurProtocol
+import RecurServerTestSupport
+import Testing
+
+@Suite(.timeLimit(.minutes(5))) struct ServerInProcessTests {
+    /// A 10 MB line that is one run of word bytes (a minified bundle, a base64 blob): a completion at its end
+    /// reads no more than a word back, primes at most two windows, and is answered as a completion at the cursor;
+    /// another document is answered too.
+    @Test func aTenMegabyteWordIsNoWordAndStallsNoOne() async throws {
+        let window = ContextWindow(interval: 256)
+        let connection = LocalConnection(window: window)
+        try await connection.initialize()
+        let length = 10_000_000
+        try await connection.open("file:///blob.js", String(repeating: "a", count: length))
+        try await connection.open("file:///notes.txt", "The cat sat on the ")
+        let blob = try await connection.requestCompletion("file:///blob.js", line: 0, character: length)
+        try await connection.insert("file:///notes.txt", "m", line: 0, character: 19, version: 2)
+        let notes = try await connection.requestCompletion("file:///notes.txt", line: 0, character: 20)
+
+        let notesItems = try #require(await connection.response(to: notes)["result"]?["items"]?.arrayValue)
+        #expect(!notesItems.isEmpty)
+        for item in notesItems {
+            #expect(item["textEdit"]?["range"]?["start"] == ["line": 0, "character": 19], "the word 'm' is replaced")
+        }
+        let blobItems = try #require(await connection.response(to: blob)["result"]?["items"]?.arrayValue)
+        #expect(!blobItems.isEmpty)
+        let cursor: JSONValue = ["line": 0, "character": .int(length)]
+        for item in blobItems {
+            #expect(item["textEdit"]?["range"] == ["start": cursor, "end": cursor], "no word: inserted at the cursor")
+            #expect((item["label"]?.stringValue?.utf8.count ?? .max) <= 24)
+        }
+        let status = try #require(await connection.request("recur/status")["result"])
+        let steps = try #require(status["stateSteps"]?.intValue)
+        #expect(steps <= 2 * window.maximumContext + 2 * 20, "priming is bounded by the window, not the line")
+    }
+
+    /// States are exact whatever the interleaving: completions run on worker threads while edits keep arriving,
+    /// and what they merge back must equal a fresh computation. Afterwards, a greedy `recur/complete` at a
+    /// document position equals the same request on a scratch text of the same bytes (computed from nothing).
+    @Test(arguments: [false, true]) func statesStayExactUnderInterleavedEditsAndCompletions(halfExact: Bool)
+        async throws
+    {
+        let model = halfExact ? TinyModels.halfExact() : TinyModels.lstm()
+        let connection = LocalConnection(model: model, window: ContextWindow(interval: 16))
+        try await connection.initialize()
+        let uri = "file:///typed.txt"
+        var text = "fn main() {\n"
+        try await connection.open(uri, text)
+        var rng = SystemRandomNumberGenerator()
+        var pending: [JSONValue] = []
+        let pieces = ["a", "é", " ", "let ", "x", "\n", "(", "🦊"]
+        for version in 2...300 {
+            // Mostly typing at the end, sometimes an edit in the middle (which invalidates running work).
+            let piece = pieces.randomElement(using: &rng)!
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            let line = Int.random(in: 0..<lines.count, using: &rng)
+            let atEnd = Bool.random(using: &rng) || version % 3 != 0
+            let targetLine = atEnd ? lines.count - 1 : line
+            let lineText = lines[targetLine]
+            let characters = atEnd ? lineText.count : Int.random(in: 0...lineText.count, using: &rng)
+            let snapped = String(lineText.prefix(characters))
+            let prefixLines = lines[..<targetLine].map { $0 + "\n" }.joined()
+            let offset = prefixLines.count + snapped.count
+            text.insert(contentsOf: piece, at: text.index(text.startIndex, offsetBy: offset))
+            try await connection.insert(
+                uri, piece, line: targetLine, character: snapped.utf16.count, version: version)
+            let endLines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            pending.append(
+                try await connection.requestCompletion(
+                    uri, line: endLines.count - 1, character: endLines.last!.utf16.count))
+        }
+        for id in pending { #expect(await connection.response(to: id)["result"] != nil) }
+
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for (line, content) in lines.enumerated() {
+            let prefix = lines[..<line].map { $0 + "\n" }.joined() + content
+            let params: JSONValue = ["temperature": 0, "n": 1, "maxChars": 8, "seed": 1, "stop": "none"]
+            var atDocument = params
+            if case .object(var fields) = atDocument {
+                fields["textDocument"] = ["uri": .string(uri)]
+                fields["position"] = ["line": .int(line), "character": .int(content.utf16.count)]
+                atDocument = .object(fields)
+            }
+            var scratch = params
+            if case .object(var fields) = scratch {
+                fields["text"] = .string(prefix)
+                scratch = .object(fields)
+            }
+            let fromDocument = try await connection.request("recur/complete", atDocument)["result"]
+            let fromScratch = try await connection.request("recur/complete", scratch)["result"]
+            #expect(fromDocument != nil && fromDocument == fromScratch, "line \(line)")
+        }
+    }
+
+    /// Each bad field of `initializationOptions` is named in `window/showMessage`; the good ones still apply.
+    @Test func badInitializationOptionsAreNamed() async throws {
+        let connection = LocalConnection()
+        let initialized = try await connection.initialize(options: [
+            "n": 0, "temperature": "hot", "maxChars": 5, "checkpointBudget": 2, "nonsense": true,
+        ])
+        #expect(initialized["result"]?["capabilities"] != nil)
+        var messages: [String] = []
+        for _ in 0..<4 {
+            let shown = await connection.next { $0["method"] == "window/showMessage" }
+            messages.append(shown["params"]?["message"]?.stringValue ?? "")
+        }
+        #expect(messages.contains { $0.hasPrefix("initializationOptions.n: must be between 1 and 1000") })
+        #expect(messages.contains { $0.hasPrefix("initializationOptions.temperature: must be a number") })
+        #expect(messages.contains { $0.hasPrefix("initializationOptions.checkpointBudget: must be at least 8") })
+        #expect(messages.contains { $0.hasPrefix("initializationOptions.nonsense: unknown option") })
+        // maxChars 5 applied: no sample is longer.
+        let answer = try await connection.request(
+            "recur/complete", ["text": "The quick brown ", "stop": "none", "temperature": 1])
+        let completions = try #require(answer["result"]?["completions"]?.arrayValue)
+        #expect(completions.count == 6, "n kept its default")
+        #expect(completions.allSatisfy { ($0["text"]?.stringValue?.unicodeScalars.count ?? 99) <= 5 })
+    }
+
+    /// `recur/complete` checks its settings by the command line's rules and names the field.
+    @Test(arguments: [
+        ("n", JSONValue.int(0), "n: must be between 1 and 1000"),
+        ("n", .int(1001), "n: must be between 1 and 1000"),
+        ("maxChars", .int(100_001), "maxChars: must be between 1 and 100000"),
+        ("topP", .double(0), "topP: must be in (0, 1]"),
+        ("temperature", .double(-1), "temperature: must be 0 (greedy) or more"),
+        ("stop", .string("sentence"), "stop: must be word, line or none"),
+    ])
+    func recurCompleteRejectsWhatTheCommandLineRejects(field: String, value: JSONValue, message: String) async throws {
+        let connection = LocalConnection()
+        try await connection.initialize()
+        var params: [String: JSONValue] = ["text": "abc"]
+        params[field] = value
+        let answer = try await connection.request("recur/complete", .object(params))
+        #expect(answer["error"]?["code"] == -32602)
+        #expect(answer["error"]?["message"]?.stringValue?.contains(message) == true, "\(answer)")
+    }
+}
