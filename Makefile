@@ -1,4 +1,5 @@
 # Recur: build, run, test and benchmark. `make run` and `make test` are the two commands the README promises.
+SHELL := /bin/bash
 SWIFT   ?= swift
 PREFIX  ?= /usr/local
 PYTHON  ?= python3
@@ -69,9 +70,25 @@ demo-train: build
 test: $(LSP_VENV)/.installed
 	@$(MAKE) --no-print-directory deps DEB_PACKAGES="libopenblas-dev libsqlite3-dev neovim emacs-nox elpa-eglot strace"
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	@mkdir -p .build
+	@set -o pipefail; $(SWIFT) test --skip-build 2>&1 | tee .build/swift-test.log
 	@$(MAKE) --no-print-directory test-editors
 	RECUR_BIN=$(CURDIR)/.build/debug/recur $(LSP_VENV)/bin/python -m pytest -q -c Tests/lsp/pytest.ini Tests/lsp
+	@$(MAKE) --no-print-directory slowest-tests
+
+# The 10 slowest Swift tests of the last run (Swift Testing reports each test's time when it ends; tests run in
+# parallel, so a time includes waiting for a core).
+.PHONY: slowest-tests
+slowest-tests:
+	@echo "10 slowest Swift tests (seconds):"
+	@sed -nE 's/^.* Test (.+) (passed|failed) after ([0-9.]+) seconds.*$$/\3 \1/p' .build/swift-test.log | \
+	  grep -v '^[0-9.]* run with' | sort -rn | head -10
+
+# The inner loop: the Swift tests without the end-to-end suites that spawn the binary or real editors.
+.PHONY: test-fast
+test-fast:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --skip RecurCLITests
 
 # The editor and script clients in Clients/, driven in the real Neovim and Emacs (with eglot and company) and from
 # Python, against the real binary, including recur/adapt and recur/setProfile.
