@@ -17,6 +17,20 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
+def read_message(stream):
+    """One LSP-framed message from `stream`, parsed; None at end of input."""
+    length = None
+    while True:
+        line = stream.readline()
+        if not line:
+            return None
+        if line in (b"\r\n", b"\n"):
+            break
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    return json.loads(stream.read(length))
+
+
 class Client:
     def __init__(self, recur, arguments=("serve",)):
         self.proc = subprocess.Popen([recur, *arguments], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -30,14 +44,10 @@ class Client:
         self.proc.stdin.flush()
 
     def read(self):
-        length = None
-        while True:
-            line = self.proc.stdout.readline()
-            if line in (b"\r\n", b"\n"):
-                break
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":")[1])
-        return json.loads(self.proc.stdout.read(length))
+        message = read_message(self.proc.stdout)
+        if message is None:
+            raise EOFError("recur closed its output")
+        return message
 
     def request(self, method, params):
         self.next_id += 1

@@ -21,7 +21,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "Benchmarks"))
-from serve_bench import percentiles, position_at_end  # noqa: E402
+from serve_bench import percentiles, position_at_end, read_message  # noqa: E402
 
 
 class PipelinedClient:
@@ -36,18 +36,7 @@ class PipelinedClient:
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
-        out = self.proc.stdout
-        while True:
-            length = None
-            while True:
-                line = out.readline()
-                if not line:
-                    return
-                if line in (b"\r\n", b"\n"):
-                    break
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            message = json.loads(out.read(length))
+        while (message := read_message(self.proc.stdout)) is not None:
             slot = self.waiting.get(message.get("id")) if "method" not in message else None
             if slot:
                 slot[1] = message
