@@ -70,19 +70,15 @@ demo-train: build
 test: $(LSP_VENV)/.installed
 	@$(MAKE) --no-print-directory deps DEB_PACKAGES="libopenblas-dev libsqlite3-dev neovim emacs-nox elpa-eglot strace"
 	$(SWIFT) build --build-tests
-	@mkdir -p .build
-	@set -o pipefail; $(SWIFT) test --skip-build 2>&1 | tee .build/swift-test.log
+	$(SWIFT) test --skip-build --event-stream-output-path .build/swift-test-events.jsonl --event-stream-version 0
 	@$(MAKE) --no-print-directory test-editors
 	RECUR_BIN=$(CURDIR)/.build/debug/recur $(LSP_VENV)/bin/python -m pytest -q -c Tests/lsp/pytest.ini Tests/lsp
 	@$(MAKE) --no-print-directory slowest-tests
 
-# The 10 slowest Swift tests of the last run (Swift Testing reports each test's time when it ends; tests run in
-# parallel, so a time includes waiting for a core).
+# The 10 slowest Swift tests of the last run, from Swift Testing's event stream (start to end of each test).
 .PHONY: slowest-tests
 slowest-tests:
-	@echo "10 slowest Swift tests (seconds):"
-	@sed -nE 's/^.* Test (.+) (passed|failed) after ([0-9.]+) seconds.*$$/\3 \1/p' .build/swift-test.log | \
-	  grep -v '^[0-9.]* run with' | sort -rn | head -10
+	@$(PYTHON) Tests/slowest_tests.py .build/swift-test-events.jsonl 10
 
 # The inner loop: the Swift tests without the end-to-end suites that spawn the binary or real editors.
 .PHONY: test-fast
