@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The slowest Swift tests of a run, from Swift Testing's event stream (`swift test --event-stream-output-path`).
 
-Each test's time is from its testStarted to its testEnded event, so a test that waited for a free core is not
-charged for the wait. Suites are left out; a parameterized test counts once, from its first case to its last.
+Each test's time is from its testStarted to its testEnded event. Tests run in parallel on the cooperative pool, so
+an async test that is suspended while others compute is charged for that time too: in a full run the figures
+show where the wall clock goes, not each test's own cost (run one suite alone for that). Suites are left out; a parameterized test counts once, from its first case to its last.
 
   python3 Tests/slowest_tests.py EVENTS.jsonl [COUNT]
 """

@@ -13,7 +13,7 @@ private final class JobLog: Sendable {
     var all: [String] { entries.withLock { $0 } }
 }
 
-@Suite(.timeLimit(.minutes(2))) struct CompletionSchedulerTests {
+@Suite(.timeLimit(.minutes(10))) struct CompletionSchedulerTests {
     /// While one document's job runs (here: holds its worker until released), another document's job runs on the
     /// other worker, and the busy document's next job waits for its first: one worker per document at most.
     @Test func aBusyDocumentHoldsOneWorkerAndOthersKeepTheirs() async throws {

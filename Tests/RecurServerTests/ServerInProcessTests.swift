@@ -4,7 +4,7 @@ import RecurProtocol
 import RecurServerTestSupport
 import Testing
 
-@Suite(.timeLimit(.minutes(5))) struct ServerInProcessTests {
+@Suite(.timeLimit(.minutes(20))) struct ServerInProcessTests {
     /// A 10 MB line that is one run of word bytes (a minified bundle, a base64 blob): a completion at its end
     /// reads no more than a word back, primes at most two windows, and is answered as a completion at the cursor;
     /// another document is answered too.
