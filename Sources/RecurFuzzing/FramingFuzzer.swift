@@ -44,8 +44,18 @@ enum FramingFuzzer {
             message = try IncomingMessage.decodeRepairingTextEncoding(body).message
         } catch {
             _ = error.responseError  // every failure must be answerable
+            precondition(
+                (try? DecodedMessage.decode(body)) == nil, "the one-pass decode accepted what the careful one refuses")
             return
         }
+        // The server's one-pass decode must read every message as the careful decode through `JSONValue` does.
+        guard let decoded = try? DecodedMessage.decode(body).message else {
+            preconditionFailure("the one-pass decode refused what the careful one accepts")
+        }
+        let careful = DecodedMessage(message)
+        precondition(
+            decoded.canonicalDescription == careful.canonicalDescription,
+            "one-pass decode: \(decoded.canonicalDescription); careful: \(careful.canonicalDescription)")
         let params: JSONValue?
         switch message {
         case .request(_, let method, let p):

@@ -1,7 +1,10 @@
-/// Row-wise softmax and log-softmax, numerically stable (max subtracted first).
+/// Row-wise softmax and log-softmax, numerically stable (max subtracted first). Both are specialised for Float
+/// here: callers in other modules reached the generic code otherwise (the completion path spent 5% of its time in
+/// Float's protocol witnesses, `perf record` on `Benchmarks/serve_bench.py`).
 package enum Softmax {
     /// In place over `rows` rows of `width` values each: x = softmax(x / temperature).
     @inlinable
+    @_specialize(exported:true,where S == Float)
     package static func softmax<S: KernelScalar>(
         _ x: UnsafeMutablePointer<S>, rows: Int, width: Int, temperature: S = 1
     ) {
@@ -22,6 +25,7 @@ package enum Softmax {
     /// Writes log-softmax of each row of `x` into `out` (which may alias `x`) and returns nothing.
     /// `scratch` holds `width` values.
     @inlinable
+    @_specialize(exported:true,where S == Float)
     package static func logSoftmax<S: KernelScalar>(
         _ x: UnsafePointer<S>, into out: UnsafeMutablePointer<S>, rows: Int, width: Int,
         scratch: UnsafeMutablePointer<S>

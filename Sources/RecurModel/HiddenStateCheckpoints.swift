@@ -103,7 +103,10 @@ package struct HiddenStateCheckpoints: Sendable {
     /// over a text that is still the same up to `offset`), and the steps it ran since `stepsBefore`.
     package mutating func merge(_ other: HiddenStateCheckpoints, validUpTo offset: Int, stepsBefore: Int) {
         for (start, points) in other.chains where start <= offset {
-            for point in points where point.offset <= offset { insert(point.state, chain: start, at: point.offset) }
+            // A checkpoint both have is the same state (both are states of the same text), so only the new ones,
+            // usually one or two, are inserted.
+            let new = Self.points(points, upTo: offset, missingFrom: chains[start] ?? [])
+            for point in new { insert(point.state, chain: start, at: point.offset) }
         }
         steps += other.steps - stepsBefore
         lastRequest = other.lastRequest
@@ -170,18 +173,35 @@ package struct HiddenStateCheckpoints: Sendable {
         return state
     }
 
+    /// Inserts in place: a copy of the chain taken out of the dictionary would make every insert copy it whole.
     private mutating func insert(_ state: RecurrentState, chain start: Int, at offset: Int) {
-        var points = chains[start] ?? []
-        if let i = points.firstIndex(where: { $0.offset >= offset }) {
-            if points[i].offset == offset {
-                points[i].state = state
-            } else {
-                points.insert((offset, state), at: i)
-            }
+        let (i, found) = Self.position(of: offset, in: chains[start] ?? [])
+        if found {
+            chains[start]![i].state = state
         } else {
-            points.append((offset, state))
+            chains[start, default: []].insert((offset, state), at: i)
         }
-        chains[start] = points
+    }
+
+    /// The points of `points` at or before `offset` that `known` lacks.
+    private static func points(
+        _ points: [(offset: Int, state: RecurrentState)], upTo offset: Int,
+        missingFrom known: [(offset: Int, state: RecurrentState)]
+    ) -> [(offset: Int, state: RecurrentState)] {
+        points.filter { $0.offset <= offset && !position(of: $0.offset, in: known).found }
+    }
+
+    /// Where a point at `offset` is, or would go, in `points` (sorted by offset), by bisection.
+    private static func position(of offset: Int, in points: [(offset: Int, state: RecurrentState)])
+        -> (index: Int, found: Bool)
+    {
+        var low = 0
+        var high = points.count
+        while low < high {
+            let mid = (low + high) / 2
+            if points[mid].offset < offset { low = mid + 1 } else { high = mid }
+        }
+        return (low, low < points.count && points[low].offset == offset)
     }
 
     private mutating func evictIfNeeded() {

@@ -1,27 +1,21 @@
-/// A request method, described once so dispatch is a table lookup on `method`, not string matching spread through
-/// the server. `Params` and `Response` are `Codable` both ways, so the same types serve the server and a test
-/// client, and requests the server sends itself.
-package protocol RequestType: Sendable {
+/// A method, described once so dispatch is a table lookup on `method`, not string matching spread through the
+/// server. `Params` are `Codable` both ways, so the same types serve the server and a test client, and messages the
+/// server sends itself.
+package protocol MessageType: Sendable {
     static var method: String { get }
     associatedtype Params: Codable & Sendable
+}
+
+/// A request method; `Response` is what it answers.
+package protocol RequestType: MessageType {
     associatedtype Response: Codable & Sendable
 }
 
 /// A notification method: no id, no answer.
-package protocol NotificationType: Sendable {
-    static var method: String { get }
-    associatedtype Params: Codable & Sendable
-}
+package protocol NotificationType: MessageType {}
 
-extension RequestType {
-    /// Decodes this request's params; on failure, an `invalidParams` error naming the offending field.
-    package static func decodeParams(_ params: JSONValue?) throws(ResponseError) -> Params {
-        try decodeMessageParams(Params.self, from: params)
-    }
-}
-
-extension NotificationType {
-    /// Decodes this notification's params; on failure, an `invalidParams` error naming the offending field.
+extension MessageType {
+    /// Decodes this method's params; on failure, an `invalidParams` error naming the offending field.
     package static func decodeParams(_ params: JSONValue?) throws(ResponseError) -> Params {
         try decodeMessageParams(Params.self, from: params)
     }

@@ -2,7 +2,6 @@ import ArgumentParser
 import Logging
 import RecurKernels
 
-@main
 struct Recur: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recur",

@@ -34,7 +34,7 @@ extension Recur {
                 storePath: model.store.path, profile: model.profile, allowAnyPath: allowAnyPath,
                 send: transport.send,
                 terminate: { code in Foundation.exit(code) })
-            let (messages, continuation) = AsyncStream.makeStream(of: IncomingMessage.self)
+            let (messages, continuation) = AsyncStream.makeStream(of: DecodedMessage.self)
             let cancellations = server.cancellations
             let reader = Thread { transport.readMessages(into: continuation, observe: cancellations.observe) }
             reader.name = "recur-stdin"

@@ -5,7 +5,7 @@ import RecurServer
 import Synchronization
 
 /// A client connected to a `Server` in this process: messages go through the same decoding as the stdio
-/// transport (`IncomingMessage.decodeRepairingTextEncoding`) and the same early-cancellation board, and
+/// transport (`DecodedMessage.decode`) and the same early-cancellation board, and
 /// everything the server sends is collected, parsed, for `response(to:)` and `next(where:)`. No process, no
 /// polling: a waiting test is resumed by the message it waits for.
 package final class LocalConnection: Sendable {
@@ -38,7 +38,7 @@ package final class LocalConnection: Sendable {
     /// (its answer may still be computing).
     package func send(_ message: JSONValue) async throws {
         let body = try JSONEncoder().encode(message)
-        let (incoming, _) = try IncomingMessage.decodeRepairingTextEncoding([UInt8](body))
+        let (incoming, _) = try DecodedMessage.decode([UInt8](body))
         server.cancellations.observe(incoming)
         await server.handle(incoming)
     }

@@ -50,7 +50,7 @@ extension Server {
             throw .invalidParams(error.description)
         }
         let compute: @Sendable (Context, Predictor) -> (RecurCompleteResult, [Completion]) = { context, predictor in
-            let samples = Sampler.sample(predictor, from: context.state, options: options)
+            let samples = Sampler.sample(predictor, from: context.state, options: context.options)
             let result = RecurCompleteResult(
                 completions: samples.map {
                     RecurCompletion(text: $0.text, logprob: $0.logprob, probability: $0.probability)
@@ -63,9 +63,10 @@ extension Server {
             let end = buffer.position(ofOffset: buffer.count, encoding: encoding)
             try await startCompletion(
                 id: id, source: .scratch(uri: "recur-scratch:\(id)", buffer: buffer),
-                position: Position(line: end.line, character: end.character), compute: compute)
+                position: Position(line: end.line, character: end.character), options: options, compute: compute)
         } else if let document = p.textDocument, let position = p.position {
-            try await startCompletion(id: id, uri: document.uri, position: position, compute: compute)
+            try await startCompletion(
+                id: id, source: .document(document.uri), position: position, options: options, compute: compute)
         } else {
             throw .invalidParams("give either text, or textDocument and position")
         }
@@ -105,13 +106,15 @@ extension Server {
         id: RequestID, uri: DocumentURI, position: Position,
         compute: @escaping @Sendable (Context, Predictor) -> (R, [Completion])
     ) async throws(ResponseError) {
-        try await startCompletion(id: id, source: .document(uri), position: position, compute: compute)
+        try await startCompletion(
+            id: id, source: .document(uri), position: position, options: nextOptions(), compute: compute)
     }
 
     /// Resolves the position and copies what the work needs (the bytes from the state's reset point, the words
     /// around the cursor), then runs the work on the scheduler in a task of its own, kept by id for cancellation.
+    /// `options` are the request's, its seed drawn once (`nextOptions`).
     private func startCompletion<R: Encodable & Sendable>(
-        id: RequestID, source: CompletionSource, position: Position,
+        id: RequestID, source: CompletionSource, position: Position, options: SamplingOptions,
         compute: @escaping @Sendable (Context, Predictor) -> (R, [Completion])
     ) async throws(ResponseError) {
         if case .document(let uri) = source, documents[uri] == nil { throw Self.notOpen(uri) }
@@ -150,7 +153,6 @@ extension Server {
         let cacheFrom = cacheStart == 0 ? 0 : 1
         let tail = TextTail(of: bytes, before: cursor, window: documents.window)
         let serial = states.serial
-        let options = nextOptions()
         let scheduler = self.scheduler, cancellations = self.cancellations
         inFlight[id] = Task { [weak self] in
             let result = await scheduler.run(

@@ -15,12 +15,12 @@ package final class RequestCancellations: Sendable {
     package init() {}
 
     /// Called by the reading thread for every message, before it is handed to the server.
-    package func observe(_ message: IncomingMessage) {
+    package func observe(_ message: DecodedMessage) {
         switch message {
         case .request(let id, _, _):
             state.withLock { $0[id] = false }
         case .notification(CancelRequestNotification.method, let params):
-            guard let id = try? CancelRequestNotification.decodeParams(params).id else { return }
+            guard let id = try? params.get(CancelParams.self).id else { return }
             state.withLock { pending in
                 if pending[id] != nil { pending[id] = true }
             }

@@ -1,24 +1,28 @@
 import RecurProtocol
 
 /// Dispatch: one table entry per message type of `MessageRegistry` that the server handles, keyed by the type's
-/// `method`. Each entry decodes its params into the type's `Params` (an `invalidParams` error names the field) and
-/// calls the handler on the actor.
+/// `method`. The params arrive decoded into the type's `Params` (`DecodedMessage`, on the reading thread); params
+/// that did not fit are answered with the `invalidParams` error that names the field.
 extension Server {
-    typealias RequestHandler = @Sendable (isolated Server, RequestID, JSONValue?) async throws -> Void
-    typealias NotificationHandler = @Sendable (isolated Server, JSONValue?) async throws -> Void
+    typealias RequestHandler = @Sendable (isolated Server, RequestID, DecodedParams) async throws -> Void
+    typealias NotificationHandler = @Sendable (isolated Server, DecodedParams) async throws -> Void
 
     private static func on<R: RequestType>(
         _ type: R.Type, _ handle: @escaping @Sendable (isolated Server, RequestID, R.Params) async throws -> Void
     ) -> (String, RequestHandler) {
-        precondition(MessageRegistry.requests[R.method] != nil, "\(R.method) is not in MessageRegistry")
-        return (R.method, { server, id, params in try await handle(server, id, try R.decodeParams(params)) })
+        precondition(
+            MessageRegistry.requests[R.method].map(ObjectIdentifier.init) == ObjectIdentifier(R.self),
+            "\(R.method) is not in MessageRegistry")
+        return (R.method, { server, id, params in try await handle(server, id, try params.get(R.Params.self)) })
     }
 
     private static func on<N: NotificationType>(
         _ type: N.Type, _ handle: @escaping @Sendable (isolated Server, N.Params) async throws -> Void
     ) -> (String, NotificationHandler) {
-        precondition(MessageRegistry.notifications[N.method] != nil, "\(N.method) is not in MessageRegistry")
-        return (N.method, { server, params in try await handle(server, try N.decodeParams(params)) })
+        precondition(
+            MessageRegistry.notifications[N.method].map(ObjectIdentifier.init) == ObjectIdentifier(N.self),
+            "\(N.method) is not in MessageRegistry")
+        return (N.method, { server, params in try await handle(server, try params.get(N.Params.self)) })
     }
 
     static let requestHandlers: [String: RequestHandler] = Dictionary(uniqueKeysWithValues: [
@@ -43,20 +47,20 @@ extension Server {
         on(WorkDoneProgressCancelNotification.self) { server, params in server.cancelProgress(params.token) },
     ])
 
-    package func handle(_ message: IncomingMessage) async {
+    package func handle(_ message: DecodedMessage) async {
         switch message {
         case .request(let id, let method, let params):
             await handleRequest(id: id, method: method, params: params)
         case .notification(let method, let params):
             await handleNotification(method: method, params: params)
-        case .response(let id, _):
+        case .response(let id):
             progressCreationAnswered(id: id, accepted: true)
         case .errorResponse(let id, _):
             if let id { progressCreationAnswered(id: id, accepted: false) }
         }
     }
 
-    private func handleRequest(id: RequestID, method: String, params: JSONValue?) async {
+    private func handleRequest(id: RequestID, method: String, params: DecodedParams) async {
         if phase == .uninitialized && method != InitializeRequest.method {
             return fail(id, .serverNotInitialized)
         }
@@ -73,7 +77,7 @@ extension Server {
         }
     }
 
-    private func handleNotification(method: String, params: JSONValue?) async {
+    private func handleNotification(method: String, params: DecodedParams) async {
         // Only `exit` counts before `initialize`; the spec says to drop the others.
         guard phase != .uninitialized || method == ExitNotification.method else { return }
         guard let handler = Self.notificationHandlers[method] else {

@@ -43,8 +43,8 @@ package final class StdioTransport: Sendable {
     /// JSON is answered here (-32700, or -32600 with the id when one could be read); framing errors are logged and
     /// the framer resynchronises. `observe` sees each message on this thread before the server does.
     package func readMessages(
-        into continuation: AsyncStream<IncomingMessage>.Continuation,
-        observe: (IncomingMessage) -> Void = { _ in }
+        into continuation: AsyncStream<DecodedMessage>.Continuation,
+        observe: (DecodedMessage) -> Void = { _ in }
     ) {
         var framer = MessageFramer()
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -57,7 +57,7 @@ package final class StdioTransport: Sendable {
                 switch event {
                 case .message(let body):
                     do {
-                        let (message, repaired) = try IncomingMessage.decodeRepairingTextEncoding(body)
+                        let (message, repaired) = try DecodedMessage.decode(body)
                         if repaired {
                             logToClient(
                                 LogMessageParams.warning,
