@@ -56,6 +56,25 @@ package struct HiddenStateCheckpoints: Sendable {
     /// Forgets every checkpoint (memory pressure from other documents); the next request recomputes.
     package mutating func removeAll() { chains.removeAll() }
 
+    /// Keeps only what resuming at the last request needs: in the two chains a request there uses, the checkpoint
+    /// nearest before it, and the nearest at least `spacing` bytes before it (for backspaces). A document the user
+    /// left keeps four states instead of up to `capacity`, and coming back to where it was left costs a step per
+    /// chain, or fewer than 2 · `spacing` after deleting up to `spacing` bytes, not two windows.
+    package mutating func trimToLastRequest() {
+        let start = window.resetPoint(lastRequest)
+        var kept: [Int: [(offset: Int, state: RecurrentState)]] = [:]
+        for chain in [start, start + window.interval] {
+            let points = chains[chain] ?? []
+            let nearest = points.last { $0.offset <= lastRequest }
+            let earlier = points.last { $0.offset <= lastRequest - spacing }
+            kept[chain] = [earlier, nearest].compactMap { $0 }.reduce(into: []) { result, point in
+                if result.last?.offset != point.offset { result.append(point) }
+            }
+            if kept[chain]!.isEmpty { kept[chain] = nil }
+        }
+        chains = kept
+    }
+
     /// Forgets every checkpoint after byte `offset`: the text from there on changed.
     package mutating func invalidate(after offset: Int) {
         for (start, points) in chains {

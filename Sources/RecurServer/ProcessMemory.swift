@@ -10,15 +10,20 @@ package enum ProcessMemory {
         #endif
     }
 
-    /// Caps glibc's malloc arenas at two. Call it before a second thread exists: glibc reads the cap when another
-    /// thread first allocates (so `recur`'s main.swift calls it first). glibc gives each new thread that
-    /// meets a locked arena one of its own, up to 8 per core, and freed memory in one arena cannot serve another:
-    /// with the reader, the actor's threads and the completion workers each in their own arena, 100 open 100 KB
-    /// documents held 77 MB resident against 62 MB with two arenas (`Benchmarks/serve_bench.py`). Two threads
-    /// rarely contend: the work between allocations is RNN steps.
-    package static func limitArenas() {
+    /// Sets up glibc's allocator for a long-lived daemon that sees both keystrokes and 10 MB documents. Call it
+    /// before a second thread exists: glibc reads the arena cap when another thread first allocates (so `recur`'s
+    /// main.swift calls it first).
+    /// - At most two malloc arenas. glibc gives each thread that meets a locked arena one of its own, up to 8 per
+    ///   core, and memory freed in one cannot serve another: with the reader, the actor's threads and the
+    ///   completion workers each in its own, 100 open 100 KB documents held 76 MB resident against 62 MB with two
+    ///   (`Benchmarks/serve_bench.py`). Two threads rarely contend: the work between allocations is RNN steps.
+    /// - Blocks of 128 KB and more always mapped on their own, so freeing one returns it. By default glibc raises
+    ///   that threshold to the size of each mapped block freed (up to 32 MB): after one 10 MB document, texts and
+    ///   copies up to 10 MB came from the heap and stayed there (11 MB more resident after the document closed).
+    package static func configureAllocator() {
         #if canImport(Glibc)
             _ = glibcMallopt(-8, 2)  // M_ARENA_MAX
+            _ = glibcMallopt(-3, 128 * 1024)  // M_MMAP_THRESHOLD (fixed, no longer adjusted)
         #endif
     }
 
@@ -36,7 +41,7 @@ package enum ProcessMemory {
     @_silgen_name("malloc_trim")
     private func glibcMallocTrim(_ pad: Int) -> Int32
 
-    /// glibc's `mallopt`, for `M_ARENA_MAX` (-8 in <malloc.h>).
+    /// glibc's `mallopt` (the parameters' values are those of <malloc.h>).
     @_silgen_name("mallopt")
     private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
 #endif

@@ -1,7 +1,7 @@
 import RecurServer
 
 // First, while this is the only thread: glibc fixes its arena limit when a second thread first allocates.
-ProcessMemory.limitArenas()
+ProcessMemory.configureAllocator()
 await Recur.start()
 
 extension Recur {

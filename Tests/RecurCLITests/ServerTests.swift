@@ -46,39 +46,6 @@ import Testing
         #expect(client.response(to: 100)?["result"]?["openDocuments"]?.intValue == 1)
     }
 
-    /// The checkpoint budget holds across documents: the least recently used lose their states first.
-    @Test func checkpointBudgetBoundsMemoryAcrossDocuments() throws {
-        let client = try ServerClient()
-        defer { client.process.terminate() }
-        try client.send([
-            "jsonrpc": "2.0", "id": 0, "method": "initialize",
-            "params": ["capabilities": [:], "initializationOptions": ["checkpointBudget": 8, "n": 2, "maxChars": 4]],
-        ])
-        _ = try #require(client.response(to: 0))
-        let text = String(repeating: "one two three four five six seven eight nine ten ", count: 8)
-        for i in 1...6 {
-            let uri = JSONValue.string("file:///doc\(i).txt")
-            try client.send([
-                "jsonrpc": "2.0", "method": "textDocument/didOpen",
-                "params": [
-                    "textDocument": ["uri": uri, "languageId": "plaintext", "version": 1, "text": .string(text)]
-                ],
-            ])
-            try client.send([
-                "jsonrpc": "2.0", "id": .int(i), "method": "textDocument/completion",
-                "params": ["textDocument": ["uri": uri], "position": ["line": 0, "character": .int(text.count)]],
-            ])
-            _ = try #require(client.response(to: .int(i)))
-        }
-        try client.send(["jsonrpc": "2.0", "id": 99, "method": "recur/status"])
-        let status = try #require(client.response(to: 99)?["result"])
-        let states = try #require(status["hiddenStates"]?.intValue)
-        #expect(states > 0)
-        // Each document alone keeps ~9 states here (every 64 bytes of two chains); the budget allows 8 plus the
-        // document in use.
-        #expect(states <= 8 + 12, "\(states) hidden states kept")
-    }
-
     /// Accepting a completion (applying its text edit) reuses the state computed while sampling: the next request
     /// at the end of the accepted text runs no RNN step for the document.
     @Test func acceptedCompletionReusesItsState() throws {

@@ -72,6 +72,35 @@ import Testing
         #expect(checkpoints.steps - jumpStart < 2 * window.maximumContext)
     }
 
+    /// Trimmed to the last request, a document keeps at most four states, and they are still exact: typing on
+    /// there costs a step per chain, a backspace fewer than 2 · `spacing` steps per chain.
+    @Test func trimmingKeepsWhatResumingNeeds() {
+        let window = ContextWindow(interval: 32)
+        var checkpoints = HiddenStateCheckpoints(window: window, spacing: 8)
+        var text = Array(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 4).utf8)
+        _ = checkpoints.state(at: 40, in: text, predictor: predictor)
+        _ = checkpoints.state(at: text.count, in: text, predictor: predictor)
+        #expect(checkpoints.count > 4)
+        checkpoints.trimToLastRequest()
+        #expect(checkpoints.count <= 4)
+
+        text.append(UInt8(ascii: "x"))
+        var before = checkpoints.steps
+        #expect(
+            checkpoints.state(at: text.count, in: text, predictor: predictor)
+                == fresh(text, at: text.count, window: window))
+        #expect(checkpoints.steps - before <= 2)
+
+        checkpoints.trimToLastRequest()
+        text.removeLast(2)
+        checkpoints.invalidate(after: text.count)
+        before = checkpoints.steps
+        #expect(
+            checkpoints.state(at: text.count, in: text, predictor: predictor)
+                == fresh(text, at: text.count, window: window))
+        #expect(checkpoints.steps - before < 2 * 2 * 8)
+    }
+
     @Test func recordedCandidateStatesAreReused() {
         let window = ContextWindow(interval: 64)
         var checkpoints = HiddenStateCheckpoints(window: window)

@@ -95,6 +95,42 @@ import Testing
     }
 
     /// Each bad field of `initializationOptions` is named in `window/showMessage`; the good ones still apply.
+    /// The checkpoint budget holds across documents. Documents the user left first keep only the states near
+    /// where they were last completed, so typing there again costs a step or two; only past that do the least
+    /// recently used lose all their states and recompute from the window's start.
+    @Test func theCheckpointBudgetTrimsLeftDocumentsBeforeDroppingThem() async throws {
+        let connection = LocalConnection(checkpointBudget: 24)
+        try await connection.initialize(options: ["n": 2, "maxChars": 4])
+        let text = String(repeating: "one two three four five six seven eight nine ten ", count: 8)
+        func stateSteps() async throws -> Int {
+            try #require(await connection.request("recur/status")["result"]?["stateSteps"]?.intValue)
+        }
+        func typeAndComplete(_ uri: String, _ character: Int, version: Int) async throws -> Int {
+            let before = try await stateSteps()
+            try await connection.insert(uri, "o", line: 0, character: character, version: version)
+            _ = await connection.response(
+                to: try await connection.requestCompletion(uri, line: 0, character: character + 1))
+            return try await stateSteps() - before
+        }
+        for i in 1...6 {
+            try await connection.open("file:///doc\(i).txt", text)
+            let id = try await connection.requestCompletion("file:///doc\(i).txt", line: 0, character: text.count)
+            _ = await connection.response(to: id)
+        }
+        _ = try await typeAndComplete("file:///doc6.txt", text.count, version: 2)
+        let status = try #require(await connection.request("recur/status")["result"])
+        let states = try #require(status["hiddenStates"]?.intValue)
+        // The document at work keeps ~12 states here (every 64 bytes of two chains, and at the requests); two left
+        // documents keep 4 each; the first three lost theirs. The work merges states back after the budget is
+        // enforced, so a few more may be there until the next request.
+        #expect(states > 12 && states <= 24 + 4, "\(states) hidden states kept")
+
+        // doc5 was left last: trimmed, not dropped. Typing at its end again costs one step per chain.
+        #expect(try await typeAndComplete("file:///doc5.txt", text.count, version: 2) <= 2)
+        // doc1 was left first: its states went, and the state at its end is computed again from the window start.
+        #expect(try await typeAndComplete("file:///doc1.txt", text.count, version: 2) > 256)
+    }
+
     @Test func badInitializationOptionsAreNamed() async throws {
         let connection = LocalConnection()
         let initialized = try await connection.initialize(options: [

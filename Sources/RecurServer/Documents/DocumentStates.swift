@@ -55,6 +55,14 @@ final class DocumentStates: Sendable {
     /// Forgets every checkpoint (memory budget); they are recomputed when needed.
     func removeAll() { shared.withLock { $0.checkpoints.removeAll() } }
 
+    /// Keeps only the few checkpoints that resuming where the document was last completed needs (memory budget).
+    func trimToLastRequest() -> Int {
+        shared.withLock { s in
+            s.checkpoints.trimToLastRequest()
+            return s.checkpoints.count
+        }
+    }
+
     /// The weights were replaced: states of the old ones are never used again.
     func reset(generation: Int) {
         shared.withLock { s in

@@ -20,11 +20,13 @@ struct OpenDocuments {
     }
 
     let window: ContextWindow
-    /// At most this many hidden states are kept across all documents; the least recently used documents lose
-    /// theirs first (they are recomputed, at most 2·interval steps, when needed again).
+    /// At most this many hidden states are kept across all documents; the least recently used documents give
+    /// theirs up first (see `enforceCheckpointBudget`).
     var checkpointBudget: Int
     private(set) var entries: [DocumentURI: Entry] = [:]
     private var useCounter: UInt64 = 0
+    /// The document whose entry holds the candidates of the last completion.
+    private var candidatesHolder: DocumentURI?
 
     init(window: ContextWindow, checkpointBudget: Int) {
         self.window = window
@@ -90,8 +92,12 @@ struct OpenDocuments {
     }
 
     /// Keeps the continuations a completion offered, if the document is still at the version they were made for.
+    /// Only the document completed last keeps them: a completion is accepted where it was offered, and each
+    /// continuation holds a state (4 KB with the default model), 3 MB over 100 documents.
     mutating func offered(_ candidates: [Completion], uri: DocumentURI, version: Int, offset: Int) {
         guard entries[uri]?.document.version == version else { return }
+        if let previous = candidatesHolder, previous != uri { entries[previous]?.candidates = [] }
+        candidatesHolder = uri
         entries[uri]!.candidates = candidates
         entries[uri]!.candidatesOffset = offset
     }
@@ -102,7 +108,9 @@ struct OpenDocuments {
         entries[uri]?.lastUsed = useCounter
     }
 
-    /// Drops whole documents' checkpoints, least recently used first, until the total fits the budget.
+    /// Brings the checkpoints of all documents within the budget, least recently used documents first: first they
+    /// keep only the states near where they were last completed (switching back to one costs a few steps), and
+    /// only if that is not enough do they lose all of them.
     mutating func enforceCheckpointBudget(keeping current: DocumentURI) {
         var counts = entries.mapValues { $0.states.count }
         var total = counts.values.reduce(0, +)
@@ -111,6 +119,11 @@ struct OpenDocuments {
             $0.value.lastUsed < $1.value.lastUsed
         }
         for (uri, entry) in byAge where total > checkpointBudget {
+            let left = entry.states.trimToLastRequest()
+            total -= counts[uri]! - left
+            counts[uri] = left
+        }
+        for (uri, entry) in byAge where total > checkpointBudget && counts[uri]! > 0 {
             total -= counts[uri]!
             counts[uri] = 0
             entry.states.removeAll()

@@ -42,9 +42,12 @@ extension Server {
     }
 
     func didClose(_ params: DidCloseTextDocumentParams) {
+        let size = documents[params.textDocument.uri]?.document.buffer.count ?? 0
         if !documents.close(params.textDocument.uri) {
             warnClient("didClose for \(params.textDocument.uri), which is not open: ignored")
         }
+        // A large text is freed now; glibc would keep the pages for the next allocations.
+        if size > 1 << 16 { ProcessMemory.returnFreedMemory() }
     }
 }
 
