@@ -126,75 +126,6 @@ import Testing
         #expect(try Self.statusRequest(client, id: 4)["openDocuments"] == 2)
     }
 
-    @Test func positionsPastTheEndNegativeOrAbsurd() throws {
-        let client = try Self.start()
-        defer { client.process.terminate() }
-        try Self.open(client, "file:///p.txt", "one\ntwo 🦊\nthree")
-        for (id, line, character) in [(1, 2, 1000), (2, 1000, 0), (3, 1, 5), (4, Int.max, Int.max)] {
-            let response = try Self.complete(
-                client, id: id, uri: "file:///p.txt", line: .int(line), character: .int(character))
-            #expect(response["result"]?["completions"] != nil, "(\(line), \(character)) is clamped: \(response)")
-        }
-        for (id, line, character) in [(5, JSONValue.int(-1), JSONValue.int(0)), (6, 0, -5), (7, 1e30, 0), (8, "x", 0)] {
-            let response = try Self.complete(client, id: id, uri: "file:///p.txt", line: line, character: character)
-            #expect(response["error"]?["code"] == -32602, "\(response)")
-            #expect(response["error"]?["message"]?.stringValue?.contains("position") == true, "\(response)")
-        }
-        // A negative position in an edit: rejected whole, with a message; the document is unchanged and served.
-        try client.send([
-            "jsonrpc": "2.0", "method": "textDocument/didChange",
-            "params": [
-                "textDocument": ["uri": "file:///p.txt", "version": 2],
-                "contentChanges": [
-                    [
-                        "range": ["start": ["line": 0, "character": 0], "end": ["line": 0, "character": 0]],
-                        "text": "X",
-                    ],
-                    [
-                        "range": ["start": ["line": 0, "character": -1], "end": ["line": 0, "character": 0]],
-                        "text": "Y",
-                    ],
-                ],
-            ],
-        ])
-        let rejected = client.next(timeout: 30) { $0["method"] == "window/logMessage" }
-        let text = rejected?["params"]?["message"]?.stringValue ?? ""
-        #expect(text.contains("didChange ignored") && text.contains("character: expected a non-negative"), "\(text)")
-        #expect(rejected?["params"]?["type"] == 1)
-        let after = try Self.complete(client, id: 9, uri: "file:///p.txt", line: 2, character: 5)
-        #expect(after["result"]?["completions"] != nil)
-    }
-
-    @Test func documentLifecycleMistakes() throws {
-        let client = try Self.start()
-        defer { client.process.terminate() }
-        try client.send([
-            "jsonrpc": "2.0", "method": "textDocument/didChange",
-            "params": ["textDocument": ["uri": "file:///never.txt", "version": 2], "contentChanges": [["text": "x"]]],
-        ])
-        #expect(Self.logMessage(client, containing: "which is not open") != nil)
-        try Self.open(client, "file:///d.txt", "first text")
-        try Self.open(client, "file:///d.txt", "second text, longer", version: 5)
-        #expect(Self.logMessage(client, containing: "already open") != nil)
-        #expect(try Self.statusRequest(client, id: 1)["openDocuments"] == 1)
-        // The second didOpen's text is the document now: character 19 is its end.
-        let replaced = try Self.complete(client, id: 2, uri: "file:///d.txt", line: 0, character: 19)
-        #expect(replaced["result"]?["completions"] != nil)
-        try client.send([
-            "jsonrpc": "2.0", "method": "textDocument/didClose", "params": ["textDocument": ["uri": "file:///d.txt"]],
-        ])
-        let closed = try Self.complete(client, id: 3, uri: "file:///d.txt", line: 0, character: 1)
-        #expect(closed["error"]?["code"] == -32602)
-        #expect(closed["error"]?["message"]?.stringValue?.contains("is not open") == true, "\(closed)")
-        try client.send([
-            "jsonrpc": "2.0", "method": "textDocument/didClose", "params": ["textDocument": ["uri": "file:///d.txt"]],
-        ])
-        #expect(Self.logMessage(client, containing: "didClose") != nil)
-        try client.send(["jsonrpc": "2.0", "method": "textDocument/didOpen", "params": ["textDocument": 42]])
-        #expect(Self.logMessage(client, containing: "textDocument/didOpen ignored") != nil)
-        #expect(try Self.statusRequest(client, id: 4)["openDocuments"] == 0)
-    }
-
     // MARK: Framing and lifecycle
 
     @Test func aTwoGigabyteContentLengthIsNeverAllocated() throws {
@@ -282,25 +213,6 @@ import Testing
         #expect(client.next(timeout: 1) { $0["id"] != nil && $0["id"] != .null } == nil, "no extra responses")
         #expect(try Self.statusRequest(client, id: count + 1)["openDocuments"] == 1)
         if let peak = Self.peakMemoryMiB(client) { #expect(peak < 512, "peak RSS \(peak) MiB") }
-    }
-
-    /// Editors often cancel a request that was already answered. Such a cancellation (and one for an id never
-    /// sent) is dropped, so it can neither grow the server's memory nor cancel a later request that reuses the id.
-    @Test func lateAndUnknownCancellationsAreDropped() throws {
-        let client = try Self.start()
-        defer { client.process.terminate() }
-        try Self.open(client, "file:///d.txt", "The quick brown fox jumps over the la")
-        for round in 1...3 {
-            let first = try Self.complete(client, id: 7, uri: "file:///d.txt", line: 0, character: 37)
-            #expect(first["result"]?["completions"] != nil, "round \(round): \(first)")
-            for id: JSONValue in [7, 8, "never-sent"] {
-                try client.send(["jsonrpc": "2.0", "method": "$/cancelRequest", "params": ["id": id]])
-            }
-        }
-        let again = try Self.complete(client, id: 7, uri: "file:///d.txt", line: 0, character: 37)
-        #expect(again["result"]?["completions"] != nil, "a reused id is not cancelled by an old cancellation: \(again)")
-        let unseen = try Self.complete(client, id: 8, uri: "file:///d.txt", line: 0, character: 37)
-        #expect(unseen["result"]?["completions"] != nil, "cancelling before sending does not cancel: \(unseen)")
     }
 
     // MARK: Models and store

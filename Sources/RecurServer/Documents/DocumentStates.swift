@@ -71,10 +71,10 @@ final class DocumentStates: Sendable {
         }
     }
 
-    /// Records `state` as chain `chain`'s state at `offset`, if no edit since `serial` reached back before it.
-    func record(_ state: RecurrentState, chain: Int, at offset: Int, serial: Int, generation: Int) {
+    /// Records `state` as chain `chain`'s state at `offset` of the text as it is now (weights `generation`).
+    func record(_ state: RecurrentState, chain: Int, at offset: Int, generation: Int) {
         shared.withLock { s in
-            guard s.generation == generation, let valid = s.validUpTo(since: serial), offset <= valid else { return }
+            guard s.generation == generation else { return }
             s.checkpoints.record(state, chain: chain, at: offset)
         }
     }

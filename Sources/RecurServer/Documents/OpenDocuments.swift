@@ -85,8 +85,7 @@ struct OpenDocuments {
             else { continue }
             // Valid for the text before this edit, which changed nothing before `offset`; the edit inserted the
             // candidate's bytes, so the state after them is that of the text now.
-            entry.states.record(
-                candidate.state, chain: chain, at: end, serial: entry.states.serial, generation: generation)
+            entry.states.record(candidate.state, chain: chain, at: end, generation: generation)
             return
         }
     }
