@@ -86,24 +86,50 @@ extension LanguageModel {
     /// `dropout` is applied between layers, as `nn.LSTM(dropout:)` does; its masks come from `rng`.
     package func loss(
         on batch: SequenceBatch, workspace ws: TrainingWorkspace<S>, gradients: UnsafeMutablePointer<S>? = nil,
-        dropout: Double = 0, rng: inout SeededGenerator
+        dropout: Double = 0, rng: inout SeededGenerator, initialState: UnsafePointer<S>? = nil,
+        finalState: UnsafeMutablePointer<S>? = nil
     ) -> S {
-        computeLoss(on: batch, workspace: ws, gradients: gradients, dropout: dropout, rng: &rng)
+        computeLoss(
+            on: batch, workspace: ws, gradients: gradients, dropout: dropout, rng: &rng, initialState: initialState,
+            finalState: finalState)
     }
 
+    /// `initialState`, when given, is where the sequences start instead of zero: B rows laid out as a
+    /// `RecurrentState`'s values (block (layer k, part p) at (k·parts + p)·B·H). The gradient stops there
+    /// (truncated backpropagation through time). `finalState`, when given, receives the state after the last byte
+    /// in the same layout.
     func computeLoss(
         on batch: SequenceBatch, workspace ws: TrainingWorkspace<S>, gradients: UnsafeMutablePointer<S>?,
-        dropout: Double, rng: inout SeededGenerator
+        dropout: Double, rng: inout SeededGenerator, initialState: UnsafePointer<S>? = nil,
+        finalState: UnsafeMutablePointer<S>? = nil
     ) -> S {
         precondition(ws.batch == batch.batch && ws.steps == batch.steps && ws.config == config)
         return parameters.withUnsafeBufferPointer { p in
             let params = p.baseAddress!
-            forward(batch: batch, params: params, ws: ws, dropout: dropout, rng: &rng)
+            forward(batch: batch, params: params, ws: ws, dropout: dropout, rng: &rng, initial: initialState)
+            if let finalState { copyFinalState(batch: batch, ws: ws, into: finalState) }
             let loss = crossEntropy(batch: batch, ws: ws, prepareGradient: gradients != nil)
             if let gradients {
-                backward(batch: batch, params: params, grads: gradients, ws: ws)
+                backward(batch: batch, params: params, grads: gradients, ws: ws, initial: initialState)
             }
             return loss
+        }
+    }
+
+    /// Layer k's part p (0: h, 1: c) of a state of `rows` rows laid out as a `RecurrentState`'s values.
+    private func stateBlock(_ state: UnsafePointer<S>?, layer k: Int, part p: Int, rows: Int) -> UnsafePointer<S>? {
+        state.map { $0 + (k * (config.cell.hasCellState ? 2 : 1) + p) * rows * config.hidden }
+    }
+
+    private func copyFinalState(batch: SequenceBatch, ws: TrainingWorkspace<S>, into out: UnsafeMutablePointer<S>) {
+        let B = batch.batch, T = batch.steps, H = config.hidden
+        let parts = config.cell.hasCellState ? 2 : 1
+        for k in 0..<config.layers {
+            let cache = ws.layers[k]
+            (out + (k * parts) * B * H).update(from: cache.output.pointer + (T - 1) * B * H, count: B * H)
+            if parts == 2 {
+                (out + (k * parts + 1) * B * H).update(from: cache.cell!.pointer + (T - 1) * B * H, count: B * H)
+            }
         }
     }
 
@@ -130,7 +156,7 @@ extension LanguageModel {
 
     private func forward(
         batch: SequenceBatch, params: UnsafePointer<S>, ws: TrainingWorkspace<S>, dropout: Double,
-        rng: inout SeededGenerator
+        rng: inout SeededGenerator, initial: UnsafePointer<S>?
     ) {
         let B = batch.batch, T = batch.steps, H = config.hidden, E = config.embedding
         let GH = config.gateWidth, N = B * T
@@ -170,7 +196,10 @@ extension LanguageModel {
             let hp = ws.hiddenProjection.pointer
             for t in 0..<T {
                 for r in 0..<B { (hp + r * GH).update(from: params + L.biasHH, count: GH) }
-                let hPrev: UnsafePointer<S>? = t > 0 ? UnsafePointer(cache.output.pointer + (t - 1) * B * H) : nil
+                let hPrev: UnsafePointer<S>? =
+                    t > 0
+                    ? UnsafePointer(cache.output.pointer + (t - 1) * B * H)
+                    : stateBlock(initial, layer: k, part: 0, rows: B)
                 if let hPrev {
                     S.gemm(
                         transA: false, transB: true, m: B, n: GH, k: H, alpha: 1, a: hPrev, lda: H,
@@ -180,7 +209,10 @@ extension LanguageModel {
                 let hOut = cache.output.pointer + t * B * H
                 switch config.cell {
                 case .lstm:
-                    let cPrev: UnsafePointer<S>? = t > 0 ? UnsafePointer(cache.cell!.pointer + (t - 1) * B * H) : nil
+                    let cPrev: UnsafePointer<S>? =
+                        t > 0
+                        ? UnsafePointer(cache.cell!.pointer + (t - 1) * B * H)
+                        : stateBlock(initial, layer: k, part: 1, rows: B)
                     CellMath.lstmForward(
                         rows: B, hidden: H, a: at, hp: hp, cPrev: cPrev, cOut: cache.cell!.pointer + t * B * H,
                         tanhC: cache.aux!.pointer + t * B * H, hOut: hOut)
@@ -225,7 +257,8 @@ extension LanguageModel {
     // MARK: Backward
 
     private func backward(
-        batch: SequenceBatch, params: UnsafePointer<S>, grads: UnsafeMutablePointer<S>, ws: TrainingWorkspace<S>
+        batch: SequenceBatch, params: UnsafePointer<S>, grads: UnsafeMutablePointer<S>, ws: TrainingWorkspace<S>,
+        initial: UnsafePointer<S>?
     ) {
         let B = batch.batch, T = batch.steps, H = config.hidden, E = config.embedding, V = config.vocab
         let GH = config.gateWidth, N = B * T
@@ -255,10 +288,16 @@ extension LanguageModel {
                 for i in 0..<(B * H) { dh[i] = dOutT[i] + dhNext[i] }
                 let gatesT = UnsafePointer(cache.gates.pointer + t * B * GH)
                 let dAt = dA + t * B * GH
-                let hPrev: UnsafePointer<S>? = t > 0 ? UnsafePointer(cache.output.pointer + (t - 1) * B * H) : nil
+                let hPrev: UnsafePointer<S>? =
+                    t > 0
+                    ? UnsafePointer(cache.output.pointer + (t - 1) * B * H)
+                    : stateBlock(initial, layer: k, part: 0, rows: B)
                 switch config.cell {
                 case .lstm:
-                    let cPrev: UnsafePointer<S>? = t > 0 ? UnsafePointer(cache.cell!.pointer + (t - 1) * B * H) : nil
+                    let cPrev: UnsafePointer<S>? =
+                        t > 0
+                        ? UnsafePointer(cache.cell!.pointer + (t - 1) * B * H)
+                        : stateBlock(initial, layer: k, part: 1, rows: B)
                     CellMath.lstmBackward(
                         rows: B, hidden: H, gates: gatesT, tanhC: cache.aux!.pointer + t * B * H, cPrev: cPrev,
                         dh: dh, dc: dcNext, dA: dAt)
@@ -282,6 +321,11 @@ extension LanguageModel {
                 S.gemm(
                     transA: true, transB: false, m: GH, n: H, k: (T - 1) * B, alpha: 1, a: dAh + B * GH, lda: GH,
                     b: cache.output.pointer, ldb: H, beta: 1, c: grads + L.weightHH, ldc: H)
+            }
+            if let h0 = stateBlock(initial, layer: k, part: 0, rows: B) {
+                S.gemm(
+                    transA: true, transB: false, m: GH, n: H, k: B, alpha: 1, a: dAh, lda: GH, b: h0, ldb: H,
+                    beta: 1, c: grads + L.weightHH, ldc: H)
             }
             columnSums(dAh, rows: N, width: GH, into: grads + L.biasHH)
             columnSums(dA, rows: N, width: GH, into: grads + L.biasIH)
@@ -323,8 +367,11 @@ extension LanguageModel where S == Float {
     /// other modules run specialised code instead of the generic, witness-table version.
     package func loss(
         on batch: SequenceBatch, workspace ws: TrainingWorkspace<Float>, gradients: UnsafeMutablePointer<Float>? = nil,
-        dropout: Double = 0, rng: inout SeededGenerator
+        dropout: Double = 0, rng: inout SeededGenerator, initialState: UnsafePointer<Float>? = nil,
+        finalState: UnsafeMutablePointer<Float>? = nil
     ) -> Float {
-        computeLoss(on: batch, workspace: ws, gradients: gradients, dropout: dropout, rng: &rng)
+        computeLoss(
+            on: batch, workspace: ws, gradients: gradients, dropout: dropout, rng: &rng, initialState: initialState,
+            finalState: finalState)
     }
 }

@@ -15,7 +15,7 @@ package struct RecurrentState: Sendable, Equatable {
         values = [Float](repeating: 0, count: rows * config.stateWidth)
     }
 
-    init(config: ModelConfig, rows: Int, values: [Float]) {
+    package init(config: ModelConfig, rows: Int, values: [Float]) {
         precondition(values.count == rows * config.stateWidth)
         self.config = config
         self.rows = rows

@@ -12,7 +12,8 @@ extension Recur {
             discussion: """
                 Reports nats per byte, and nats and bits per character (total nats over Unicode scalars). \
                 With --baseline-corpus, a character n-gram trained on that text is scored beside the model. \
-                With --ksr, simulates a user typing each file and reports keystroke savings instead.
+                With --ksr, simulates a user typing each file and reports keystroke savings instead. \
+                With --dynamic, scores each file while learning from it, beside the static score.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -49,6 +50,8 @@ extension Recur {
 
         @OptionGroup(title: "Keystroke savings") var ksr: KeystrokeSavingsOptions
 
+        @OptionGroup(title: "Dynamic evaluation") var dynamic: DynamicEvaluationOptions
+
         @Argument(help: "Text files to score.")
         var files: [String]
 
@@ -59,6 +62,9 @@ extension Recur {
             }
             if let window, window < 1 { throw ValidationError("--window must be positive") }
             guard (1...7).contains(ngramOrder) else { throw ValidationError("--ngram-order must be between 1 and 7") }
+            if dynamic.enabled && (ksr.enabled || window != nil || !baselineCorpus.isEmpty) {
+                throw ValidationError("--dynamic does not combine with --ksr, --window or --baseline-corpus yet")
+            }
         }
 
         struct Score: Encodable {
@@ -104,8 +110,13 @@ extension Recur {
 
         func run() throws {
             global.bootstrap()
-            let predictor = Predictor(engine: InferenceEngine(model: try model.load()))
+            let loaded = try model.load()
             let scored = try texts(files)
+            if dynamic.enabled {
+                dynamic.run(files: scored, model: loaded, json: json)
+                return
+            }
+            let predictor = Predictor(engine: InferenceEngine(model: loaded))
             let baseline: CharNGram? =
                 baselineCorpus.isEmpty
                 ? nil : CharNGram(order: ngramOrder, texts: try texts(baselineCorpus, trainingPart: true).map(\.1))

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import RecurModel
+import RecurTraining
+
+/// Options of `recur eval --dynamic`.
+struct DynamicEvaluationOptions: ParsableArguments {
+    @Flag(
+        name: .customLong("dynamic"),
+        help: """
+            Score each file while learning from it (dynamic evaluation): after each span of bytes is scored, the \
+            weights take one step on it, and the state carries on. Prints static and dynamic loss side by side.
+            """)
+    var enabled = false
+
+    @Option(name: .customLong("dynamic-lr"), help: "Learning rate of each update.")
+    var learningRate: Float = 0.1
+
+    @Option(name: .customLong("dynamic-span"), help: "Bytes per update.")
+    var span: Int = 100
+
+    @Option(
+        name: .customLong("dynamic-rule"),
+        help: "How the weights move: sgd, or rms (RMS-normalised, as Krause et al.).")
+    var rule: String = DynamicEvaluation.Rule.sgd.rawValue
+
+    @Option(
+        name: .customLong("dynamic-decay"),
+        help: "Fraction of the way back toward the original weights that each update also moves (0 to 1).")
+    var decay: Float = 0
+
+    func validate() throws {
+        guard DynamicEvaluation.Rule(rawValue: rule) != nil else {
+            throw ValidationError("--dynamic-rule must be one of: sgd, rms")
+        }
+        guard learningRate >= 0, learningRate.isFinite else {
+            throw ValidationError("--dynamic-lr must be a number ≥ 0")
+        }
+        guard span >= 1 else { throw ValidationError("--dynamic-span must be at least 1") }
+        guard (0...1).contains(decay) else { throw ValidationError("--dynamic-decay must be in [0, 1]") }
+    }
+
+    var settings: DynamicEvaluation.Settings {
+        DynamicEvaluation.Settings(
+            learningRate: learningRate, span: span, rule: DynamicEvaluation.Rule(rawValue: rule)!, decay: decay)
+    }
+
+    struct Report: Encodable {
+        var path: String
+        var bytes: Int
+        var characters: Int
+        var static_nats_per_char: Double
+        var dynamic_nats_per_char: Double
+        var change: Double
+        var updates: Int
+    }
+
+    /// Each file read twice from its first byte: once as it is, once learning; each file starts from the model's
+    /// own weights.
+    func run(files: [(String, [UInt8])], model: LanguageModel<Float>, json: Bool) {
+        var reports: [Report] = []
+        for (path, text) in files {
+            var frozen = DynamicEvaluation(model: model, settings: settings)
+            let fixed = frozen.read(text, learning: false)
+            var learner = DynamicEvaluation(model: model, settings: settings)
+            let learned = learner.read(text)
+            let characters = max(1, String(decoding: text, as: UTF8.self).unicodeScalars.count - 1)
+            reports.append(
+                Report(
+                    path: path, bytes: text.count, characters: characters,
+                    static_nats_per_char: fixed.nats / Double(characters),
+                    dynamic_nats_per_char: learned.nats / Double(characters),
+                    change: fixed.nats == 0 ? 0 : learned.nats / fixed.nats - 1, updates: learned.updates))
+        }
+        let totalStatic = reports.reduce(0) { $0 + $1.static_nats_per_char * Double($1.characters) }
+        let totalDynamic = reports.reduce(0) { $0 + $1.dynamic_nats_per_char * Double($1.characters) }
+        let characters = reports.reduce(0) { $0 + $1.characters }
+        let total = Report(
+            path: "total", bytes: reports.reduce(0) { $0 + $1.bytes }, characters: characters,
+            static_nats_per_char: totalStatic / Double(max(1, characters)),
+            dynamic_nats_per_char: totalDynamic / Double(max(1, characters)),
+            change: totalStatic == 0 ? 0 : totalDynamic / totalStatic - 1,
+            updates: reports.reduce(0) { $0 + $1.updates })
+        if json {
+            struct Output: Encodable {
+                var settings: String
+                var files: [Report]
+                var total: Report
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let description = "\(rule) lr \(learningRate) span \(span) decay \(decay)"
+            let data = (try? encoder.encode(Output(settings: description, files: reports, total: total))) ?? Data()
+            writeOut(String(decoding: data, as: UTF8.self) + "\n")
+            return
+        }
+        writeOut("file\tbytes\tchars\tstatic nats/char\tdynamic nats/char\tchange\tupdates\n")
+        for r in reports + (reports.count > 1 ? [total] : []) {
+            writeOut(
+                "\(r.path)\t\(r.bytes)\t\(r.characters)\t"
+                    + String(
+                        format: "%.4f\t%.4f\t%+.1f%%\t%d", r.static_nats_per_char, r.dynamic_nats_per_char,
+                        r.change * 100, r.updates) + "\n")
+        }
+    }
+}
