@@ -13,8 +13,9 @@ struct DynamicEvaluationOptions: ParsableArguments {
             """)
     var enabled = false
 
+    // The defaults scored best over code and prose together (README: "Learning while reading").
     @Option(name: .customLong("dynamic-lr"), help: "Learning rate of each update.")
-    var learningRate: Float = 0.1
+    var learningRate: Float = 0.0007
 
     @Option(name: .customLong("dynamic-span"), help: "Bytes per update.")
     var span: Int = 100
@@ -22,12 +23,12 @@ struct DynamicEvaluationOptions: ParsableArguments {
     @Option(
         name: .customLong("dynamic-rule"),
         help: "How the weights move: sgd, or rms (RMS-normalised, as Krause et al.).")
-    var rule: String = DynamicEvaluation.Rule.sgd.rawValue
+    var rule: String = DynamicEvaluation.Rule.rms.rawValue
 
     @Option(
         name: .customLong("dynamic-decay"),
         help: "Fraction of the way back toward the original weights that each update also moves (0 to 1).")
-    var decay: Float = 0
+    var decay: Float = 0.003
 
     func validate() throws {
         guard DynamicEvaluation.Rule(rawValue: rule) != nil else {

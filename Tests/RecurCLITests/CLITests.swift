@@ -237,6 +237,33 @@ struct CLI {
         #expect(recur["completionRequests"] as? Int ?? 0 > 0)
     }
 
+    /// `eval --dynamic` learns from what it reads: on text that repeats, the dynamic loss is far below the static
+    /// one, with an update every span; settings out of range and combinations it does not support are refused.
+    @Test func evalDynamicLearnsWhileReading() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("code.swift")
+        let text = String(repeating: "let total = values.reduce(0, +) // sum them\n", count: 20)
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let scored = try CLI.run(["eval", "--dynamic", "--json", "--dynamic-span", "50", file.path])
+        #expect(scored.status == 0, "\(scored.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(scored.stdout.utf8)) as? [String: Any])
+        let total = try #require(object["total"] as? [String: Any])
+        let fixed = try #require(total["static_nats_per_char"] as? Double)
+        let learned = try #require(total["dynamic_nats_per_char"] as? Double)
+        #expect(learned < fixed * 0.7, "dynamic \(learned) against static \(fixed)")
+        #expect(total["updates"] as? Int == (text.utf8.count - 1 + 49) / 50)
+        #expect(object["settings"] as? String == "rms lr 0.0007 span 50 decay 0.003")
+
+        for arguments in [
+            ["--dynamic-rule", "adam"], ["--dynamic-lr", "-1"], ["--dynamic-span", "0"], ["--dynamic-decay", "2"],
+            ["--ksr"],
+        ] {
+            let refused = try CLI.run(["eval", "--dynamic"] + arguments + [file.path])
+            #expect(refused.status != 0 && refused.stderr.contains("--"), "\(arguments): \(refused.stderr)")
+        }
+    }
+
     @Test func badInputsGiveClearErrors() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
