@@ -20,7 +20,9 @@ let userText = CollectedText(
     @Test func adaptingImprovesStoresActivatesAndIsReused() throws {
         let store = try ModelStore(path: temporaryStorePath())
         let base = try tinyBase()
-        let settings = AdaptationSettings(steps: 60, learningRate: 1e-2)
+        // Batches of 8: the debug build trains slowly, and this text is easy to learn.
+        var settings = AdaptationSettings(steps: 60, learningRate: 1e-2)
+        settings.batchSize = 8
         var phases: [AdaptationProgress.Phase] = []
         let first = try Adaptation.run(
             store: store, profile: "notes", base: base, baseName: "tiny", texts: [userText], settings: settings,
