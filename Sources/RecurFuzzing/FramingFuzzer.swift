@@ -44,8 +44,14 @@ enum FramingFuzzer {
             message = try IncomingMessage.decodeRepairingTextEncoding(body).message
         } catch {
             _ = error.responseError  // every failure must be answerable
-            precondition(
-                (try? DecodedMessage.decode(body)) == nil, "the one-pass decode accepted what the careful one refuses")
+            // An invalid request is refused both ways. Refused JSON may still be read in one pass: `JSONValue`
+            // cannot hold a number beyond Double's range (1e600), which JSON allows, and the one-pass decode never
+            // reads the unknown field that holds it (found by this fuzzer; the input is in its corpus).
+            if case .invalidRequest = error {
+                precondition(
+                    (try? DecodedMessage.decode(body)) == nil,
+                    "the one-pass decode accepted what the careful one refuses")
+            }
             return
         }
         // The server's one-pass decode must read every message as the careful decode through `JSONValue` does.

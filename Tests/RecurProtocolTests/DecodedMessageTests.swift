@@ -97,6 +97,20 @@ import Testing
         #expect(error.message == "invalid params: position.line: expected a non-negative integer")
     }
 
+    /// JSON sets numbers no range. An unknown field holding 1e600 (beyond Double) is not read, so the message is
+    /// accepted; the careful way cannot hold that number and refuses the whole message.
+    @Test func aHugeNumberInAnUnknownFieldIsNotRead() throws {
+        let body = Array(
+            #"{"jsonrpc":"2.0","id":4,"method":"recur/adapt","params":{"profile":"p","a":[1,2.5,-0.0,1e+600]}}"#
+                .utf8)
+        guard case .request(.int(4), "recur/adapt", let params) = try DecodedMessage.decode(body).message else {
+            Issue.record("not read as a recur/adapt request")
+            return
+        }
+        #expect(try params.get(RecurAdaptParams.self).profile == "p")
+        #expect(throws: MessageDecodingError.self) { try IncomingMessage.decode(body) }
+    }
+
     @Test func unknownMethodsAreNotRead() throws {
         let body = #"{"jsonrpc":"2.0","id":1,"method":"workspace/symbol","params":{"query":[1,{}]}}"#
         guard case .request(_, "workspace/symbol", .unregistered) = try DecodedMessage.decode(Array(body.utf8)).message
