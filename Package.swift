@@ -90,7 +90,8 @@ let package = Package(
         .testTarget(
             name: "RecurDocumentsTests", dependencies: ["RecurDocuments", "RecurModel", "RecurKernels", "RecurFuzzing"]),
         .testTarget(name: "RecurEvaluationTests", dependencies: ["RecurEvaluation", "RecurModel"]),
-        .testTarget(name: "RecurStoreTests", dependencies: ["RecurStore", "RecurAdaptation", "RecurModel"]),
+        .testTarget(
+            name: "RecurStoreTests", dependencies: ["RecurStore", "RecurAdaptation", "RecurModel", "RecurTraining"]),
         .testTarget(name: "RecurCLITests", dependencies: ["recur", "RecurProtocol"]),
         .testTarget(name: "RecurFuzzingTests", dependencies: ["RecurFuzzing"]),
         // In-process server tests: a local connection that feeds messages to the server and collects what it

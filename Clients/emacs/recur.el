@@ -14,7 +14,9 @@
 ;;     TAB accepts it, M-f accepts one word, C-g dismisses it (the keys act
 ;;     only while ghost text is shown);
 ;;   - `recur-status', `recur-set-profile', `recur-adapt' (progress in the
-;;     echo area and the mode line) and `recur-cancel-adapt'.
+;;     echo area and the mode line) and `recur-cancel-adapt';
+;;   - `recur-set-online-learning', `recur-toggle-online-learning' and
+;;     `recur-sync-online-learning': learning from what you type.
 ;;
 ;;   (require 'recur)
 ;;   (recur-setup)              ; Recur for text-mode and prog-mode buffers
@@ -52,6 +54,24 @@ For example (:n 6 :temperature 0.7 :maxChars 40).  Keys: :n, :temperature,
 nil lets Recur choose: the project's root."
   :type '(choice (const nil) string))
 
+(defcustom recur-online-learning t
+  "Non-nil lets Recur learn from what you type.
+nil starts each connection with learning off: it sends
+initializationOptions.onlineLearning false.
+`recur-set-online-learning' turns it on or off later.  t sends nothing, so
+`recur serve --no-online-learning' still turns learning off.  An
+:onlineLearning key in `recur-initialization-options' takes precedence."
+  :type 'boolean)
+
+(defcustom recur-learn-from-open-documents nil
+  "Non-nil lets Recur also learn from documents' text as they are opened.
+Sent as initializationOptions.learnFromOpenDocuments when non-nil."
+  :type 'boolean)
+
+(defcustom recur-sync-timeout 120
+  "Seconds `recur-sync-online-learning' waits for Recur to learn and save."
+  :type 'number)
+
 (defcustom recur-ghost-delay 0.1
   "Seconds of quiet typing before `recur-ghost-mode' asks for ghost text."
   :type 'number)
@@ -71,6 +91,8 @@ The plist has :kind (begin, report, end), :message and :percentage.")
 (defvar recur--adapt-job nil
   "The running adaptation: (:id :token :profile :message :percentage).")
 (defvar recur--token-counter 0)
+(defvar recur-last-online-learning nil
+  "The last online learning status Recur reported, as a plist.")
 
 ;;; Eglot registration
 
@@ -78,10 +100,16 @@ The plist has :kind (begin, report, end), :message and :percentage.")
   :documentation "A connection to `recur serve'.")
 
 (defun recur--initialization-options (_server)
-  "The initializationOptions: `recur-initialization-options', `recur-profile'."
+  "The initializationOptions: `recur-initialization-options', `recur-profile'.
+The learning settings are sent only where they differ from Recur's defaults."
   (let ((options (copy-sequence recur-initialization-options)))
     (when recur-profile
       (setq options (plist-put options :profile recur-profile)))
+    (unless (or recur-online-learning (plist-member options :onlineLearning))
+      (setq options (plist-put options :onlineLearning :json-false)))
+    (when (and recur-learn-from-open-documents
+               (not (plist-member options :learnFromOpenDocuments)))
+      (setq options (plist-put options :learnFromOpenDocuments t)))
     (or options (make-hash-table))))
 
 (defun recur--contact (&optional _interactive)
@@ -127,12 +155,42 @@ Signals a `user-error' when none runs."
 install a newer recur)" method message method)
       (format "%s failed: %s" method message))))
 
-(defun recur--request (method params)
+(defun recur--request (method params &optional timeout)
   "Send METHOD (a string) with PARAMS to Recur and return the result.
-Errors become a `user-error' that says what went wrong."
+Waits TIMEOUT seconds (default: jsonrpc's).  Errors become a `user-error'
+that says what went wrong."
   (condition-case err
-      (jsonrpc-request (recur--server) (intern (concat ":" method)) params)
+      (apply #'jsonrpc-request (recur--server) (intern (concat ":" method))
+             params (and timeout (list :timeout timeout)))
     (jsonrpc-error (user-error "%s" (recur--error-text method err)))))
+
+(defun recur--online-learning-p (state)
+  "Non-nil when STATE, an online learning status, says learning is on.
+STATE is a plist, or t or :json-false from a recur that sends a boolean."
+  (if (consp state) (eq (plist-get state :enabled) t) (eq state t)))
+
+(defun recur--online-learning-text (state)
+  "One line about STATE, an online learning status; nil when STATE is nil."
+  (cond
+   ((null state) nil)
+   ((not (consp state))
+    (format "online learning: %s" (if (recur--online-learning-p state) "on" "off")))
+   (t
+    (let ((count (lambda (key) (truncate (or (plist-get state key) 0)))))
+      (concat
+       (format "online learning: %s, %d bytes learned in %d updates, \
+%d bytes pending, %d queued, %d skipped as secrets"
+               (if (recur--online-learning-p state) "on" "off")
+               (funcall count :bytesLearned) (funcall count :updates)
+               (funcall count :bytesPending) (funcall count :bytesQueued)
+               (funcall count :bytesSkippedSecrets))
+       (when (> (funcall count :bytesSkippedBudget) 0)
+         (format ", %d over the paste budget"
+                 (funcall count :bytesSkippedBudget)))
+       (when (eq (plist-get state :learnFromOpenDocuments) t)
+         ", learning from open documents")
+       (when-let ((reason (plist-get state :saveError)))
+         (format "; not saved: %s" reason)))))))
 
 ;;;###autoload
 (defun recur-status ()
@@ -165,11 +223,59 @@ Returns the `recur/status' result as a plist."
                              (if-let ((adapter (plist-get status :adapterId)))
                                  (format "adapter %s" adapter)
                                "base model")))
+                (recur--online-learning-text
+                 (plist-get status :onlineLearning))
                 (recur-mode-line-string))))
+    (when (plist-get status :onlineLearning)
+      (setq recur-last-online-learning (plist-get status :onlineLearning)))
     (dolist (warning (append (plist-get status :storeWarnings) nil))
       (setq lines (append lines (list (concat "warning: " warning)))))
     (message "Recur: %s" (string-join (delq nil lines) "\n"))
     status))
+
+;;;###autoload
+(defun recur-set-online-learning (enabled)
+  "Turn learning from what you type on (ENABLED non-nil) or off.
+It applies to this connection.  Interactively, a positive prefix argument
+turns it on, zero or negative off; with none, asks.  Returns the online
+learning status plist."
+  (interactive
+   (list (if current-prefix-arg
+             (> (prefix-numeric-value current-prefix-arg) 0)
+           (y-or-n-p "Recur: learn from what you type? "))))
+  (let ((state (recur--request "recur/setOnlineLearning"
+                               (list :enabled (if enabled t :json-false)))))
+    (setq recur-last-online-learning state)
+    (message "Recur: %s" (recur--online-learning-text state))
+    state))
+
+;;;###autoload
+(defun recur-toggle-online-learning ()
+  "Turn learning from what you type off if it is on, else on.
+Returns the online learning status plist."
+  (interactive)
+  (recur-set-online-learning
+   (not (recur--online-learning-p
+         (plist-get (recur--request "recur/status" nil) :onlineLearning)))))
+
+;;;###autoload
+(defun recur-sync-online-learning ()
+  "Have Recur learn everything typed so far now, and save what it learned.
+Sends the pending edits of every buffer, then waits (at most
+`recur-sync-timeout' seconds) until the new weights are in use.  Returns the
+online learning status plist."
+  (interactive)
+  (let ((server (recur--server)))
+    (dolist (buffer (eglot--managed-buffers server))
+      (with-current-buffer buffer (eglot--signal-textDocument/didChange))))
+  (let ((state (recur--request "recur/syncOnlineLearning" (make-hash-table)
+                               recur-sync-timeout)))
+    (setq recur-last-online-learning state)
+    (message "Recur: synced; %s%s" (recur--online-learning-text state)
+             (if-let ((saved (plist-get state :savedAt)))
+                 (format ", saved %s" saved)
+               ""))
+    state))
 
 ;;;###autoload
 (defun recur-set-profile (profile)

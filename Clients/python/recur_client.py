@@ -7,6 +7,8 @@ It spawns `recur serve`, speaks JSON-RPC 2.0 with LSP framing over its stdin and
         recur.complete_at("notes.txt", line=3, col=12)          # 1-based, columns in characters
         recur.adapt(paths=["~/notes"], on_progress=print)        # waits for recur/adaptFinished
         recur.status()
+        recur.set_online_learning(False)                         # learning from edits: off for this connection
+        recur.sync_online_learning()                             # learn what was typed now, and save it
 
 The binary is the `binary` argument, else $RECUR_BIN, else `recur` on PATH. Run `python3 recur_client.py --help`
 for the command line.
@@ -302,12 +304,23 @@ class RecurClient:
         return [Completion(c["text"], c["logprob"], c["probability"]) for c in result["completions"]]
 
     def status(self) -> dict:
-        """`recur/status`: the model, open documents, memory, latency, and the profile and adaptation job."""
+        """`recur/status`: the model, open documents, memory, latency, the profile and adaptation job, and
+        `onlineLearning` (the online learning status, or `False` from a recur that predates it)."""
         return self.request("recur/status")
 
     def set_profile(self, profile: str) -> dict:
         """`recur/setProfile`: switch this connection to `profile`. Returns `{"profile", "adapterId"?}`."""
         return self.request("recur/setProfile", {"profile": profile})
+
+    def set_online_learning(self, enabled: bool) -> dict:
+        """`recur/setOnlineLearning`: learning from the text edited in open documents, on or off for this
+        connection. Returns the online learning status (`enabled`, `bytesLearned`, `updates`, `bytesPending`, ...)."""
+        return self.request("recur/setOnlineLearning", {"enabled": bool(enabled)})
+
+    def sync_online_learning(self, timeout: Optional[float] = 120.0) -> dict:
+        """`recur/syncOnlineLearning`: settles all edited text now, waits until it is learned and the new weights
+        are in use, and saves them. Returns the online learning status."""
+        return self.request("recur/syncOnlineLearning", {}, timeout=timeout)
 
     def adapt(self, profile: Optional[str] = None, paths: Optional[list] = None, uris: Optional[list] = None,
               open_documents: bool = False, steps: Optional[int] = None, minutes: Optional[float] = None,
@@ -395,6 +408,8 @@ def main(argv: Optional[list] = None) -> int:
     parser.add_argument("--root", help="the workspace folder (default: the current directory)")
     parser.add_argument("--allow-any-path", action="store_true",
                         help="let adapt read files outside the workspace folder")
+    parser.add_argument("--no-online-learning", action="store_true",
+                        help="start the connection with online learning off (initializationOptions.onlineLearning)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     complete = commands.add_parser("complete", help="complete the end of TEXT (or stdin)")
@@ -423,6 +438,8 @@ def main(argv: Optional[list] = None) -> int:
         init_options["profile"] = args.profile
     if args.allow_any_path:
         init_options["allowAnyPath"] = True
+    if args.no_online_learning:
+        init_options["onlineLearning"] = False
     try:
         with RecurClient(binary=args.recur, init_options=init_options, root=args.root) as recur:
             if args.command == "complete":

@@ -57,6 +57,7 @@ package enum MessageRegistry {
             InitializeRequest.self, ShutdownRequest.self, CompletionRequest.self, InlineCompletionRequest.self,
             CreateWorkDoneProgressRequest.self, RecurCompleteRequest.self, RecurStatusRequest.self,
             RecurAdaptRequest.self, RecurCancelAdaptRequest.self, RecurSetProfileRequest.self,
+            RecurSetOnlineLearningRequest.self, RecurSyncOnlineLearningRequest.self,
         ] as [any RequestType.Type]).map { ($0.method, $0) })
 
     package static let notifications: [String: any NotificationType.Type] = Dictionary(

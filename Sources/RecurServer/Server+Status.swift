@@ -33,7 +33,7 @@ extension Server {
         if latenciesDuringAdaptation.total > 0 {
             status.completionLatencyDuringAdaptation = Self.latency(latenciesDuringAdaptation)
         }
-        status.onlineLearning = false
+        status.onlineLearning = onlineLearningStatus()
         return status
     }
 

@@ -9,7 +9,8 @@ import RecurProtocol
 /// - `Documents/`: the open documents, their hidden-state checkpoints and the budget they share;
 /// - `Completions/`: requests turned into model work on the `CompletionScheduler`'s threads, and the answers;
 /// - `Engine/`: the weights in use, their generation, and the profile they come from;
-/// - `Adaptation/`: `recur/adapt` jobs on a training thread of their own.
+/// - `Adaptation/`: `recur/adapt` jobs on a training thread of their own;
+/// - `Learning/`: online learning from settled typed text, on a learning thread of its own.
 ///
 /// Messages arrive in order through `handle(_:)`, and the actor does only bookkeeping: no model step runs on it.
 /// A completion takes the bytes it needs from its document, and its answer is merged back by document version.
@@ -46,16 +47,26 @@ package actor Server {
     var pendingProgressCreation: [RequestID: String] = [:]
     var latenciesDuringAdaptation = LatencyRecorder()
 
+    // Online learning (see Learning/).
+    let learner: OnlineLearner
+    private let learnedWeights: AsyncStream<OnlineLearner.Publication>
+    var learningBudget: LearningBudget
+    var bytesSkippedBudget = 0
+    var installedLearnerSequence = 0
+    private var learnerStopped = false
+
     /// `loadModel` loads the base model; `storePath` is the store of adapted models (nil: none), `profile` the
     /// profile named on the command line (else chosen at `initialize`), and `allowAnyPath` lets `recur/adapt` read
     /// files outside the workspace folders. `window`: states read 64 to 127 bytes of context, which costs the
     /// default model 0.03% in held-out loss against any longer context, and bounds a jump to 128 steps
     /// (Protocol/README.md). `checkpointBudget`: hidden states kept across documents (4 KB each with the default
-    /// model).
+    /// model). `onlineLearning`: learn from what the user types (initializationOptions may change it), saving the
+    /// online layer every `learningSaveInterval` seconds of learning.
     package init(
         modelName: String, loadModel: @escaping @Sendable () throws -> LanguageModel<Float>,
         storePath: String? = nil, profile: String? = nil, allowAnyPath: Bool = false,
         window: ContextWindow = ContextWindow(interval: 64), checkpointBudget: Int = 1024,
+        onlineLearning: Bool = true, learningSaveInterval: TimeInterval = 300,
         send: @escaping @Sendable ([UInt8]) -> Void,
         terminate: @escaping @Sendable (Int32) -> Void, logger: Logger = Logger(label: "recur.server")
     ) {
@@ -68,10 +79,19 @@ package actor Server {
         engineHost.profile = profile ?? "default"
         let budget = max(checkpointBudget, ServerSettings.minimumCheckpointBudget)
         settings = ServerSettings(checkpointBudget: budget, allowAnyPath: allowAnyPath)
+        settings.onlineLearning = onlineLearning
         documents = OpenDocuments(window: window, checkpointBudget: budget)
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: OnlineLearner.Publication.self, bufferingPolicy: .bufferingNewest(1))
+        learnedWeights = stream
+        learner = OnlineLearner(saveInterval: learningSaveInterval) { continuation.yield($0) }
+        learningBudget = LearningBudget(bytesPerMinute: settings.learningBudget)
     }
 
-    deinit { scheduler.stop() }
+    deinit {
+        scheduler.stop()
+        learner.close()
+    }
 
     // MARK: Sending
 
@@ -113,9 +133,17 @@ package actor Server {
     // MARK: Lifecycle
 
     /// The input ended (the client closed the pipe or died): exit, with status 0 only after `shutdown`.
-    package func inputEnded() {
+    package func inputEnded() async {
         logger.info("input closed")
+        await stopLearning()
         terminate(phase == .shutDown ? 0 : 1)
+    }
+
+    /// Saves what was learned and ends the learning thread (once).
+    private func stopLearning() async {
+        guard !learnerStopped else { return }
+        learnerStopped = true
+        await learner.stop()
     }
 
     func initialize(id: RequestID, params: InitializeParams) throws(ResponseError) {
@@ -134,6 +162,11 @@ package actor Server {
             if let name = settings.profile { engineHost.profile = name }
             if let path = settings.store { engineHost.storePath = path }
             documents.checkpointBudget = settings.checkpointBudget
+            learningBudget = LearningBudget(bytesPerMinute: settings.learningBudget)
+        }
+        let published = learnedWeights
+        Task { [weak self] in
+            for await publication in published { await self?.learned(publication) }
         }
         reloadEngine()
         phase = .running
@@ -158,6 +191,7 @@ package actor Server {
         let running = Array(inFlight.values)
         for task in running { task.cancel() }
         for task in running { await task.value }
+        await stopLearning()
         reply(id, NullResponse())
     }
 

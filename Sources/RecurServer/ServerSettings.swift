@@ -12,11 +12,19 @@ struct ServerSettings {
     var profile: String?
     var store: String?
     var allowAnyPath: Bool
+    /// Learning from what the user types (on unless turned off), from opened documents too, and the bytes per
+    /// minute it may take in.
+    var onlineLearning = true
+    var learnFromOpenDocuments = false
+    var learningBudget = ServerSettings.defaultLearningBudget
+
+    /// 32 KB a minute: about 5 CPU seconds of the learning thread with the default model (0.17 ms a byte).
+    static let defaultLearningBudget = 32_768
 
     static let minimumCheckpointBudget = 8
     static let knownFields: Set<String> = [
         "n", "temperature", "topK", "topP", "maxChars", "checkpointBudget", "model", "profile", "store",
-        "allowAnyPath",
+        "allowAnyPath", "onlineLearning", "learnFromOpenDocuments", "learningBudget",
     ]
 
     /// Applies `options` (a JSON object) over these settings; returns one message per rejected field.
@@ -51,11 +59,22 @@ struct ServerSettings {
         if let path = string("model") { model = path }
         if let name = string("profile") { profile = name }
         if let path = string("store") { store = path }
-        if let value = fields["allowAnyPath"], value != .null {
-            if let flag = value.boolValue {
-                allowAnyPath = flag
+        func flag(_ field: String) -> Bool? {
+            guard let value = fields[field], value != .null else { return nil }
+            guard let flag = value.boolValue else {
+                reject(field, "must be true or false")
+                return nil
+            }
+            return flag
+        }
+        if let value = flag("allowAnyPath") { allowAnyPath = value }
+        if let value = flag("onlineLearning") { onlineLearning = value }
+        if let value = flag("learnFromOpenDocuments") { learnFromOpenDocuments = value }
+        if let budget = number("learningBudget", integer: true) {
+            if budget >= 0 && budget <= Double(Int32.max) {
+                learningBudget = Int(budget)
             } else {
-                reject("allowAnyPath", "must be true or false")
+                reject("learningBudget", "must be a number of bytes per minute, 0 or more")
             }
         }
         if let budget = number("checkpointBudget", integer: true) {

@@ -2,7 +2,8 @@ import Crypto
 import Foundation
 import GRDB
 
-/// Recur's SQLite store: base models, profiles and their adapters (fine-tuned weights as safetensors BLOBs).
+/// Recur's SQLite store: base models, profiles, their adapters (fine-tuned weights as safetensors BLOBs) and their
+/// online layers (what the daemon learned from typing, above the active adapter: one row per profile).
 ///
 /// The only place that knows GRDB. WAL mode (a `DatabasePool`), a busy timeout, and write transactions that begin
 /// IMMEDIATE (GRDB's default for writes), so two processes writing at once wait for each other instead of failing.
@@ -106,7 +107,7 @@ package final class ModelStore: Sendable {
 
     // MARK: Schema
 
-    static let migrationNames: Set<String> = ["v1 base models, profiles, adapters"]
+    static let migrationNames: Set<String> = ["v1 base models, profiles, adapters", "v2 online layers"]
 
     /// Append-only: never edit a registered migration; add a new one.
     static var migrator: DatabaseMigrator {
@@ -142,6 +143,20 @@ package final class ModelStore: Sendable {
                 t.column("steps", .integer).notNull()
                 t.column("seconds", .double).notNull()
                 t.column("createdAt", .datetime).notNull()
+            }
+        }
+        migrator.registerMigration("v2 online layers") { db in
+            try db.create(table: "onlineLayer") { t in
+                t.primaryKey("profile", .text).references("profile", onDelete: .cascade)
+                // The adapter it was learned above (NULL: the base model); it goes when that adapter goes.
+                t.column("adapterId", .integer).references("adapter", onDelete: .cascade)
+                t.column("baseSHA256", .text).notNull().references("baseModel")
+                t.column("weights", .blob).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("bytes", .integer).notNull()
+                t.column("bytesLearned", .integer).notNull()
+                t.column("updates", .integer).notNull()
+                t.column("updatedAt", .datetime).notNull()
             }
         }
         return migrator
@@ -237,6 +252,7 @@ package final class ModelStore: Sendable {
             if activate {
                 try db.execute(
                     sql: "UPDATE profile SET activeAdapterId = ? WHERE name = ?", arguments: [id, new.profile])
+                try Self.dropStaleOnlineLayer(new.profile, db)
             }
             return id
         }
@@ -251,6 +267,7 @@ package final class ModelStore: Sendable {
                 let profile = try String.fetchOne(db, sql: "SELECT profile FROM adapter WHERE id = ?", arguments: [id])
             else { throw StoreError.noSuchAdapter(id) }
             try db.execute(sql: "UPDATE profile SET activeAdapterId = ? WHERE name = ?", arguments: [id, profile])
+            try Self.dropStaleOnlineLayer(profile, db)
         }
     }
 
@@ -262,6 +279,7 @@ package final class ModelStore: Sendable {
             guard let active = profile.activeAdapterId else { return nil }
             let parent = try Int64.fetchOne(db, sql: "SELECT parentId FROM adapter WHERE id = ?", arguments: [active])
             try db.execute(sql: "UPDATE profile SET activeAdapterId = ? WHERE name = ?", arguments: [parent, name])
+            try Self.dropStaleOnlineLayer(name, db)
             return parent
         }
         guard let newID else { return nil }
@@ -281,6 +299,7 @@ package final class ModelStore: Sendable {
                 sql: "UPDATE profile SET activeAdapterId = ? WHERE name = ? AND activeAdapterId = ?",
                 arguments: [parent, profile, id])
             try db.execute(sql: "DELETE FROM adapter WHERE id = ?", arguments: [id])
+            try Self.dropStaleOnlineLayer(profile, db)
         }
     }
 
@@ -292,6 +311,7 @@ package final class ModelStore: Sendable {
             guard try ProfileRecord.fetchOne(db, key: name) != nil else { throw StoreError.noSuchProfile(name) }
             let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM adapter WHERE profile = ?", arguments: [name])
             try db.execute(sql: "UPDATE profile SET activeAdapterId = NULL WHERE name = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM onlineLayer WHERE profile = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM adapter WHERE profile = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM profile WHERE name = ?", arguments: [name])
             return count ?? 0
@@ -313,6 +333,76 @@ package final class ModelStore: Sendable {
         }
     }
 
+    // MARK: Online layers
+
+    /// The profile's online layer, without its weights.
+    package func onlineLayer(profile: String) throws(StoreError) -> OnlineLayerInfo? {
+        try read { db in
+            try OnlineLayerInfo.fetchOne(
+                db, Table("onlineLayer").select(OnlineLayerInfo.columns).filter(Column("profile") == profile))
+        }
+    }
+
+    package func onlineLayers() throws(StoreError) -> [OnlineLayerInfo] {
+        try read { db in
+            try OnlineLayerInfo.fetchAll(
+                db, Table("onlineLayer").select(OnlineLayerInfo.columns).order(Column("profile")))
+        }
+    }
+
+    /// The online layer's safetensors bytes, checked against their sha256.
+    package func onlineLayerWeights(profile: String) throws(StoreError) -> [UInt8] {
+        let row = try read { db in
+            try Row.fetchOne(db, sql: "SELECT weights, sha256 FROM onlineLayer WHERE profile = ?", arguments: [profile])
+        }
+        guard let row else { throw .noOnlineLayer(profile) }
+        let blob: Data = row["weights"]
+        let expected: String = row["sha256"]
+        let actual = Self.sha256(blob)
+        guard actual == expected else {
+            throw .corruptOnlineLayer(profile: profile, expected: expected, actual: actual)
+        }
+        return [UInt8](blob)
+    }
+
+    /// Replaces the profile's online layer in place (one row per profile; the last writer wins), in one
+    /// transaction. It is stored only while the adapter it was learned above is still the profile's active one
+    /// (the base model: none); otherwise nothing is written and the answer is false.
+    @discardableResult
+    package func saveOnlineLayer(_ layer: NewOnlineLayer) throws(StoreError) -> Bool {
+        let sha = Self.sha256(layer.weights)
+        return try write { db -> Bool in
+            try Self.ensureProfile(layer.profile, db)
+            let active = try Int64.fetchOne(
+                db, sql: "SELECT activeAdapterId FROM profile WHERE name = ?", arguments: [layer.profile])
+            guard active == layer.adapterId else { return false }
+            if try BaseModelRecord.fetchOne(db, key: layer.base.sha256) == nil { try layer.base.insert(db) }
+            try db.execute(
+                sql: """
+                    INSERT INTO onlineLayer (profile, adapterId, baseSHA256, weights, sha256, bytes, bytesLearned,
+                        updates, updatedAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (profile) DO UPDATE SET adapterId = excluded.adapterId,
+                        baseSHA256 = excluded.baseSHA256, weights = excluded.weights, sha256 = excluded.sha256,
+                        bytes = excluded.bytes, bytesLearned = excluded.bytesLearned, updates = excluded.updates,
+                        updatedAt = excluded.updatedAt
+                    """,
+                arguments: [
+                    layer.profile, layer.adapterId, layer.base.sha256, Data(layer.weights), sha, layer.weights.count,
+                    layer.bytesLearned, layer.updates, Date(),
+                ])
+            return true
+        }
+    }
+
+    /// Removes the profile's online layer; returns what it was.
+    @discardableResult
+    package func dropOnlineLayer(profile: String) throws(StoreError) -> OnlineLayerInfo? {
+        guard let layer = try onlineLayer(profile: profile) else { return nil }
+        try write { db in try db.execute(sql: "DELETE FROM onlineLayer WHERE profile = ?", arguments: [profile]) }
+        return layer
+    }
+
     // MARK: Helpers
 
     /// An exclusive `flock` on `PATH.lock`, held while the store is opened and migrated. Nil when the lock file
@@ -332,6 +422,16 @@ package final class ModelStore: Sendable {
     private static func unlock(_ fd: Int32) {
         _ = flock(fd, LOCK_UN)
         close(fd)
+    }
+
+    /// An online layer belongs above the adapter it was learned on: when the profile's active adapter changes, the
+    /// layer goes (`recur adapt` starts from it, so an improved adapter has learned what it held).
+    private static func dropStaleOnlineLayer(_ profile: String, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                DELETE FROM onlineLayer WHERE profile = ?
+                    AND adapterId IS NOT (SELECT activeAdapterId FROM profile WHERE name = ?)
+                """, arguments: [profile, profile])
     }
 
     private static func ensureProfile(_ name: String, _ db: Database) throws {

@@ -12,8 +12,11 @@ package enum StoreError: Error, Equatable, CustomStringConvertible {
     case busy(path: String, seconds: Double)
     /// A weight BLOB does not match the sha256 recorded with it.
     case corruptWeights(adapterID: Int64, expected: String, actual: String)
+    /// The online layer's BLOB does not match its sha256.
+    case corruptOnlineLayer(profile: String, expected: String, actual: String)
     case noSuchAdapter(Int64)
     case noSuchProfile(String)
+    case noOnlineLayer(String)
     /// Any other SQLite error, with SQLite's message.
     case sqlite(path: String, message: String)
 
@@ -30,6 +33,10 @@ package enum StoreError: Error, Equatable, CustomStringConvertible {
         case .corruptWeights(let id, let expected, let actual):
             "adapter \(id) is corrupt: its weights hash to \(actual.prefix(12))…, not the recorded \(expected.prefix(12))…"
                 + " (the row is kept for inspection)"
+        case .corruptOnlineLayer(let profile, let expected, let actual):
+            "the online layer of profile '\(profile)' is corrupt: its weights hash to \(actual.prefix(12))…, not the "
+                + "recorded \(expected.prefix(12))…; `recur models rollback \(profile)` drops it"
+        case .noOnlineLayer(let name): "profile '\(name)' has no online layer"
         case .noSuchAdapter(let id): "there is no adapter \(id) in the store (see `recur models list`)"
         case .noSuchProfile(let name): "there is no profile named '\(name)' in the store (see `recur models list`)"
         case .sqlite(let path, let message): "store \(path): \(message)"

@@ -106,3 +106,43 @@ package struct NewAdapter: Sendable {
         self.seconds = seconds
     }
 }
+
+/// A profile's online layer, everything but its weights.
+package struct OnlineLayerInfo: Codable, Sendable, Equatable, FetchableRecord {
+    package var profile: String
+    /// The adapter it was learned above; nil: the base model.
+    package var adapterId: Int64?
+    package var baseSHA256: String
+    package var sha256: String
+    package var bytes: Int
+    package var bytesLearned: Int
+    package var updates: Int
+    package var updatedAt: Date
+
+    static var columns: [any SQLSelectable] {
+        ["profile", "adapterId", "baseSHA256", "sha256", "bytes", "bytesLearned", "updates", "updatedAt"].map {
+            Column($0)
+        }
+    }
+}
+
+/// An online layer to store: the complete weights (a safetensors file) learned above `adapterId`.
+package struct NewOnlineLayer: Sendable {
+    package var profile: String
+    package var adapterId: Int64?
+    package var base: BaseModelRecord
+    package var weights: [UInt8]
+    package var bytesLearned: Int
+    package var updates: Int
+
+    package init(
+        profile: String, adapterId: Int64?, base: BaseModelRecord, weights: [UInt8], bytesLearned: Int, updates: Int
+    ) {
+        self.profile = profile
+        self.adapterId = adapterId
+        self.base = base
+        self.weights = weights
+        self.bytesLearned = bytesLearned
+        self.updates = updates
+    }
+}

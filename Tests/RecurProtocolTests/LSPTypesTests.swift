@@ -355,7 +355,7 @@ import Testing
             Set(MessageRegistry.requests.keys) == [
                 "initialize", "shutdown", "textDocument/completion", "textDocument/inlineCompletion",
                 "window/workDoneProgress/create", "recur/complete", "recur/status", "recur/adapt",
-                "recur/cancelAdapt", "recur/setProfile",
+                "recur/cancelAdapt", "recur/setProfile", "recur/setOnlineLearning", "recur/syncOnlineLearning",
             ])
         #expect(
             Set(MessageRegistry.notifications.keys) == [

@@ -208,8 +208,63 @@ step(':RecurStatus', function(next)
     local n = notification_matching('open documents', from)
     check(':RecurStatus reports the model and open documents', ok and n.message:find('model: ')
       and n.message:find('open documents: 1'), n)
+    check(':RecurStatus reports online learning on (the default)', ok and n.message:find('online learning: on, %d+ '
+      .. 'bytes learned in %d+ updates, %d+ bytes pending, %d+ queued, %d+ skipped as secrets'), n)
+    check('the statusline says Recur is learning', recur.statusline() == 'recur learning', recur.statusline())
     next()
   end)
+end)
+
+-- :RecurLearning ARG, waits for its message (`expected`), then asks recur/status:
+-- calls `done(status.onlineLearning, the command's answer, its message)`.
+local function learning_command(arg, expected, done)
+  local from = #notifications + 1
+  vim.cmd('RecurLearning ' .. arg)
+  local timeout = arg == 'sync' and 120000 or 10000 -- sync waits for the learner
+  wait_for(function() return notification_matching('^recur: ' .. expected, from) end, timeout, function(ok)
+    local n = notification_matching('^recur: ' .. expected, from)
+    check(':RecurLearning ' .. arg .. ' says "' .. expected .. '"', ok, notifications[#notifications])
+    local answer = recur.learning
+    recur.status(function(status) done(status.onlineLearning, answer, n) end)
+  end)
+end
+
+step(':RecurLearning off, then toggle', function(next)
+  learning_command('off', 'online learning: off', function(state)
+    check('recur/status says learning is off after :RecurLearning off',
+      type(state) == 'table' and state.enabled == false, state)
+    check('the statusline says learning is off', recur.statusline() == 'recur learning off', recur.statusline())
+    learning_command('toggle', 'online learning: on', function(toggled)
+      check('recur/status says learning is on after :RecurLearning toggle',
+        type(toggled) == 'table' and toggled.enabled == true, toggled)
+      learning_command('on', 'online learning: on', function(on)
+        check('recur/status says learning is on after :RecurLearning on', type(on) == 'table' and on.enabled == true,
+          on)
+        next()
+      end)
+    end)
+  end)
+end)
+
+-- A complete line, then text on the next: the first line is settled, so a sync learns it.
+step(':RecurLearning sync learns the typed lines', function(next)
+  feed('oThe recurrent daemon learns from the lines you type.<CR>It completes them as you go<Esc>')
+  wait_for(function() return vim.fn.mode() == 'n' and current_line() == 'It completes them as you go' end, 5000,
+    function(typed)
+      check('two lines are typed for learning', typed, current_line())
+      learning_command('sync', 'synced; online learning: on', function(_, state, n)
+        check('the sync answer is an OnlineLearningStatus', type(state) == 'table' and state.enabled == true, state)
+        state = type(state) == 'table' and state or {}
+        local learned = state.bytesLearned
+        check('bytesLearned is an integer >= 0', type(learned) == 'number' and learned == math.floor(learned)
+          and learned >= 0, state)
+        check('updates is reported', type(state.updates) == 'number', state)
+        check('the typed lines are learned', type(learned) == 'number' and learned > 0, state)
+        check('the sync message reports the bytes learned', n and n.message:find(
+          string.format('%d bytes learned', learned or -1), 1, true), n)
+        next()
+      end)
+    end)
 end)
 
 local corpus = work .. '/corpus.txt'

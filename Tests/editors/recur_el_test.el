@@ -189,6 +189,47 @@
         (should (string-match-p "model: default" messages))
         (should (string-match-p "open documents: 1" messages))))))
 
+(defun recur-test-learning-enabled ()
+  "recur/status's onlineLearning :enabled: t or :json-false."
+  (plist-get (plist-get (recur--request "recur/status" nil) :onlineLearning) :enabled))
+
+(ert-deftest recur-online-learning-commands ()
+  (recur-test-with-buffer nil
+    (ert-with-message-capture messages
+      (should (eq (recur-test-learning-enabled) t))  ; the default
+      (recur-status)
+      (should (string-match-p "online learning: on, [0-9]+ bytes learned in [0-9]+ updates, [0-9]+ bytes pending, \
+[0-9]+ queued, [0-9]+ skipped as secrets" messages))
+      (should (eq (plist-get (recur-set-online-learning nil) :enabled) :json-false))
+      (should (string-match-p "Recur: online learning: off" messages))
+      (should (eq (recur-test-learning-enabled) :json-false))
+      (should (eq (plist-get (recur-toggle-online-learning) :enabled) t))
+      (should (eq (recur-test-learning-enabled) t))
+      (let ((current-prefix-arg '-))  ; M-- M-x recur-set-online-learning
+        (call-interactively #'recur-set-online-learning))
+      (should (eq (recur-test-learning-enabled) :json-false))
+      (let ((current-prefix-arg 1))
+        (call-interactively #'recur-set-online-learning))
+      (should (eq (recur-test-learning-enabled) t))
+      ;; A complete line, then text on the next: the first line is settled, so the sync learns it.
+      (recur-test-type "The SPC recurrent SPC daemon SPC learns SPC from SPC the SPC lines SPC you SPC type. RET \
+It SPC completes SPC them SPC as SPC you SPC go")
+      (should (equal (recur-test-line) "It completes them as you go"))
+      (let* ((state (recur-sync-online-learning))
+             (learned (plist-get state :bytesLearned)))
+        (should (eq (plist-get state :enabled) t))
+        (should (integerp learned))
+        (should (> learned 0))
+        (should (integerp (plist-get state :updates)))
+        (should (string-match-p (format "Recur: synced; online learning: on, %d bytes learned" learned) messages))
+        (should (equal recur-last-online-learning state))))))
+
+(ert-deftest recur-online-learning-off-at-start ()
+  (let ((recur-online-learning nil))
+    (recur-test-with-buffer nil
+      (should (eq (recur-test-learning-enabled) :json-false))
+      (should (equal (plist-get (recur--initialization-options nil) :onlineLearning) :json-false)))))
+
 (ert-deftest recur-adapt-and-profile-commands ()
   (recur-test-with-buffer nil
     (let ((corpus (expand-file-name "corpus.txt" default-directory)))

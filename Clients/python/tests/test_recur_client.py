@@ -2,7 +2,8 @@
 
     RECUR_BIN=.build/debug/recur python3 -m unittest discover -s Clients/python/tests -v
 
-recur/adapt, recur/cancelAdapt and recur/setProfile are checked against the binary's own implementation.
+recur/adapt, recur/cancelAdapt, recur/setProfile, recur/setOnlineLearning and recur/syncOnlineLearning are checked
+against the binary's own implementation.
 """
 
 import json
@@ -192,6 +193,48 @@ class AdaptTests(Scratch):
                                  capture_output=True, text=True, timeout=300, cwd=self.dir)
         self.assertIn("recur adapt:", process.stderr)
         self.assertIn(json.loads(process.stdout)["outcome"], ("improved", "notImproved", "reused"))
+
+
+class OnlineLearningTests(Scratch):
+    def assert_count(self, status: dict, key: str):
+        self.assertIsInstance(status[key], int, status)
+        self.assertNotIsInstance(status[key], bool, status)
+        self.assertGreaterEqual(status[key], 0, status)
+
+    def test_turn_learning_off_and_on(self):
+        recur = self.client()
+        self.assertIs(recur.status()["onlineLearning"]["enabled"], True, "on by default")
+        self.assertIs(recur.set_online_learning(False)["enabled"], False)
+        self.assertIs(recur.status()["onlineLearning"]["enabled"], False)
+        answer = recur.set_online_learning(True)
+        self.assertIs(answer["enabled"], True)
+        self.assertIs(recur.status()["onlineLearning"]["enabled"], True)
+        for key in ("bytesLearned", "updates", "bytesPending", "bytesQueued", "bytesSkippedSecrets",
+                    "bytesSkippedBudget", "unsavedUpdates"):
+            self.assert_count(answer, key)
+        self.assertIs(answer["learnFromOpenDocuments"], False)
+
+    def test_sync(self):
+        recur = self.client()
+        status = recur.sync_online_learning()
+        self.assert_count(status, "bytesLearned")
+        self.assert_count(status, "updates")
+        self.assertEqual(status["bytesPending"], 0, "a sync settles everything typed")
+        self.assertEqual(status["bytesQueued"], 0, "a sync waits for the learner")
+        self.assertEqual(recur.status()["onlineLearning"]["bytesLearned"], status["bytesLearned"])
+
+    def test_init_options_turn_learning_off(self):
+        recur = self.client(init_options={"onlineLearning": False, "learnFromOpenDocuments": True})
+        status = recur.status()["onlineLearning"]
+        self.assertIs(status["enabled"], False)
+        self.assertIs(status["learnFromOpenDocuments"], True)
+
+    def test_cli_no_online_learning(self):
+        process = subprocess.run([sys.executable, str(CLIENT_DIR / "recur_client.py"), "--recur", RECUR_BIN,
+                                  "--no-online-learning", "status"], capture_output=True, text=True, timeout=60,
+                                 cwd=self.dir)
+        self.assertEqual(process.returncode, 0, process.stderr)
+        self.assertIs(json.loads(process.stdout)["onlineLearning"]["enabled"], False)
 
 
 if __name__ == "__main__":

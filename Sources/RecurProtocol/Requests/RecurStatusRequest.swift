@@ -55,8 +55,8 @@ package struct RecurStatus: Codable, Sendable, Hashable {
     package var adaptation: Job?
     /// Completion latency measured while an adaptation was training.
     package var completionLatencyDuringAdaptation: Latency?
-    /// Learning from text typed in open documents (off by default; not offered yet).
-    package var onlineLearning: Bool?
+    /// Learning from text typed in open documents.
+    package var onlineLearning: OnlineLearningStatus?
 
     package struct Job: Codable, Sendable, Hashable {
         package var jobId: String

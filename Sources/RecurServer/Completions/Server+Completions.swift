@@ -80,8 +80,9 @@ extension Server {
         return options
     }
 
-    /// The engine of the current weights, waiting through a swap that happens meanwhile.
-    func currentEngine() async throws(ResponseError) -> (InferenceEngine, Int) {
+    /// The engine of the current weights, waiting through a swap that happens meanwhile, with its generation and
+    /// epoch.
+    func currentEngine() async throws(ResponseError) -> (InferenceEngine, generation: Int, epoch: Int) {
         do {
             var generation: Int
             var engine: InferenceEngine
@@ -90,7 +91,7 @@ extension Server {
                 engine = try await engineHost.engine.value
             } while generation != engineHost.generation
             usesHalfPrecision = engine.usesHalfPrecision
-            return (engine, generation)
+            return (engine, generation, engineHost.epoch)
         } catch {
             logger.error("the model could not be loaded: \(error)")
             throw .requestFailed("the model could not be loaded: \(error)")
@@ -121,7 +122,7 @@ extension Server {
         // Cancelled while it waited behind other messages: no work is queued for it.
         if cancellations.isCancelled(id) { throw .requestCancelled }
         let started = DispatchTime.now().uptimeNanoseconds
-        let (engine, generation) = try await currentEngine()
+        let (engine, generation, epoch) = try await currentEngine()
         let uri: String, buffer: TextBuffer, states: DocumentStates, version: Int
         switch source {
         case .document(let documentURI):
@@ -130,7 +131,7 @@ extension Server {
             documents.touch(uri)
         case .scratch(let scratchURI, let scratchBuffer):
             (uri, buffer, version) = (scratchURI, scratchBuffer, 0)
-            states = DocumentStates(window: documents.window, generation: generation)
+            states = DocumentStates(window: documents.window, epoch: epoch)
         }
         let resolved: ResolvedOffset
         do {
@@ -139,6 +140,7 @@ extension Server {
             throw ResponseError(code: .invalidParams, message: "invalid params: position: \(error)")
         }
         let cursor = resolved.offset
+        if case .document(let documentURI) = source { cursorAt(documentURI, offset: cursor) }
         let bytes = buffer.bytes
         let word = WordCompletion.typedWord(in: bytes, endingAt: cursor)
         let prefix = Array(bytes[word])
@@ -159,7 +161,7 @@ extension Server {
                 document: uri, engine: engine, generation: generation, isCancelled: { cancellations.isCancelled(id) }
             ) { predictor in
                 let state = states.state(
-                    at: cursor, tail: tail, serial: serial, generation: generation, predictor: predictor)
+                    at: cursor, tail: tail, serial: serial, epoch: epoch, predictor: predictor)
                 let context = Context(
                     prefix: prefix, wordStart: wordStart, cursor: cursorPosition, state: state, options: options,
                     cache: WordFrequencies(scanning: cacheBytes[cacheFrom...], prefix: prefix))
@@ -167,20 +169,20 @@ extension Server {
             }
             let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
             await self?.finish(
-                id: id, uri: uri, version: version, offset: cursor, generation: generation,
+                id: id, uri: uri, version: version, offset: cursor, epoch: epoch,
                 milliseconds: milliseconds, result: Task.isCancelled || cancellations.isCancelled(id) ? nil : result)
         }
     }
 
     private func finish<R: Encodable & Sendable>(
-        id: RequestID, uri: DocumentURI, version: Int, offset: Int, generation: Int,
+        id: RequestID, uri: DocumentURI, version: Int, offset: Int, epoch: Int,
         milliseconds: Double, result: (R, [Completion])?
     ) {
         inFlight[id] = nil
         guard let (response, candidates) = result else { return fail(id, .requestCancelled) }
         if adaptJob != nil { latenciesDuringAdaptation.record(milliseconds: milliseconds) }
-        // Sampled states of replaced weights are dropped, never mixed with the new ones.
-        if generation == engineHost.generation {
+        // Sampled states of reloaded weights are dropped, never mixed with the new ones.
+        if epoch == engineHost.epoch {
             documents.offered(candidates, uri: uri, version: version, offset: offset)
         }
         documents.enforceCheckpointBudget(keeping: uri)

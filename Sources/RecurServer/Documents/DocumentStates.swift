@@ -12,8 +12,9 @@ import Synchronization
 final class DocumentStates: Sendable {
     private struct Shared {
         var checkpoints: HiddenStateCheckpoints
-        /// The weights the checkpoints were computed with.
-        var generation: Int
+        /// The epoch of the weights the checkpoints were computed with (`EngineHost.epoch`: online updates keep
+        /// the states, a reload drops them).
+        var epoch: Int
         /// Counts edits; `changes` has the first byte each of the most recent edits changed.
         var serial = 0
         var changes: [(serial: Int, offset: Int)] = []
@@ -32,9 +33,9 @@ final class DocumentStates: Sendable {
     private let shared: Mutex<Shared>
     let window: ContextWindow
 
-    init(window: ContextWindow, generation: Int) {
+    init(window: ContextWindow, epoch: Int) {
         self.window = window
-        shared = Mutex(Shared(checkpoints: HiddenStateCheckpoints(window: window), generation: generation))
+        shared = Mutex(Shared(checkpoints: HiddenStateCheckpoints(window: window), epoch: epoch))
     }
 
     /// The current edit count, which a request made now carries.
@@ -63,27 +64,27 @@ final class DocumentStates: Sendable {
         }
     }
 
-    /// The weights were replaced: states of the old ones are never used again.
-    func reset(generation: Int) {
+    /// The weights were reloaded: states of the old ones are never used again.
+    func reset(epoch: Int) {
         shared.withLock { s in
             s.checkpoints.removeAll()
-            s.generation = generation
+            s.epoch = epoch
         }
     }
 
-    /// Records `state` as chain `chain`'s state at `offset` of the text as it is now (weights `generation`).
-    func record(_ state: RecurrentState, chain: Int, at offset: Int, generation: Int) {
+    /// Records `state` as chain `chain`'s state at `offset` of the text as it is now (weights of `epoch`).
+    func record(_ state: RecurrentState, chain: Int, at offset: Int, epoch: Int) {
         shared.withLock { s in
-            guard s.generation == generation else { return }
+            guard s.epoch == epoch else { return }
             s.checkpoints.record(state, chain: chain, at: offset)
         }
     }
 
     /// The state at `q` of the text as it was at `serial` (its bytes from the reset point are `tail`), computed
-    /// with `predictor` of weights `generation` on the calling thread.
-    func state(at q: Int, tail: TextTail, serial: Int, generation: Int, predictor: Predictor) -> RecurrentState {
+    /// with `predictor` of weights of `epoch` on the calling thread.
+    func state(at q: Int, tail: TextTail, serial: Int, epoch: Int, predictor: Predictor) -> RecurrentState {
         var work = shared.withLock { s -> HiddenStateCheckpoints in
-            guard s.generation == generation, let valid = s.validUpTo(since: serial) else {
+            guard s.epoch == epoch, let valid = s.validUpTo(since: serial) else {
                 return HiddenStateCheckpoints(window: window, spacing: s.checkpoints.spacing)
             }
             var copy = s.checkpoints
@@ -93,7 +94,7 @@ final class DocumentStates: Sendable {
         let stepsBefore = work.steps
         let state = work.state(at: q, tail: tail, predictor: predictor)
         shared.withLock { s in
-            guard s.generation == generation, let valid = s.validUpTo(since: serial) else { return }
+            guard s.epoch == epoch, let valid = s.validUpTo(since: serial) else { return }
             s.checkpoints.merge(work, validUpTo: valid, stepsBefore: stepsBefore)
         }
         return state

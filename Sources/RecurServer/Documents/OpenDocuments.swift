@@ -17,6 +17,8 @@ struct OpenDocuments {
         var candidatesSerial = 0
         /// When a completion last used this document, for the least-recently-used eviction of checkpoints.
         var lastUsed: UInt64 = 0
+        /// Text typed and not settled yet (followed only while online learning is on).
+        var typed = TypedText()
     }
 
     let window: ContextWindow
@@ -41,36 +43,90 @@ struct OpenDocuments {
     var userDocuments: [Document] { entries.values.map(\.document).filter { !$0.uri.hasPrefix("recur-scratch:") } }
 
     /// Opens (or replaces) a document; returns whether it was open already.
-    mutating func open(_ document: Document, generation: Int) -> Bool {
+    mutating func open(_ document: Document, epoch: Int) -> Bool {
         let replaced = entries[document.uri] != nil
         entries[document.uri] = Entry(
-            document: document, states: DocumentStates(window: window, generation: generation))
+            document: document, states: DocumentStates(window: window, epoch: epoch))
         return replaced
     }
 
     /// Closes a document; returns whether it was open.
     mutating func close(_ uri: DocumentURI) -> Bool { entries.removeValue(forKey: uri) != nil }
 
-    /// Applies one `didChange` (all or nothing) and invalidates the states after the first byte changed.
+    /// Applies one `didChange` (all or nothing) and invalidates the states after the first byte changed. When
+    /// `tracksTyping`, the inserted text is followed as typed (`TypedText`), and what the edit's cursor left is
+    /// settled and returned.
     mutating func change(
         _ uri: DocumentURI, _ changes: [TextChange], version: Int, encoding: PositionEncoding,
-        usesHalfPrecision: Bool, generation: Int
-    ) throws(TextBuffer.Error) -> [EditEffect] {
+        usesHalfPrecision: Bool, epoch: Int, tracksTyping: Bool = false
+    ) throws(TextBuffer.Error) -> (effects: [EditEffect], settled: [Range<Int>]) {
+        // A whole-text change from a client that syncs in full: only the part that differs was typed.
+        let before = tracksTyping && changes.count == 1 && changes[0].isFull ? entries[uri]!.document.buffer : nil
         // Mutate in place: a copy of the entry would copy the whole text on every keystroke.
         let effects = try entries[uri]!.document.apply(changes, version: version, encoding: encoding)
+        var settled: [Range<Int>] = []
+        if tracksTyping, let last = effects.last {
+            var cursor = last.insertedRange.upperBound
+            if let before, let effect = effects.first {
+                let edit = Self.difference(before, entries[uri]!.document.buffer, from: effect.firstChangedOffset)
+                entries[uri]!.typed.apply(replaced: edit.replaced, insertedCount: edit.inserted.count)
+                cursor = edit.inserted.upperBound
+            } else {
+                for effect in effects { entries[uri]!.typed.apply(effect) }
+            }
+            settled = entries[uri]!.typed.settle(outside: entries[uri]!.document.buffer.lineRange(containing: cursor))
+        }
         if let first = effects.firstChangedOffset {
             entries[uri]!.states.textChanged(from: first)
             reuseAcceptedCandidate(
-                uri, firstChanged: first, usesHalfPrecision: usesHalfPrecision, generation: generation)
+                uri, firstChanged: first, usesHalfPrecision: usesHalfPrecision, epoch: epoch)
         }
-        return effects
+        return (effects, settled)
     }
+
+    /// What a whole-text change replaced and inserted: the bytes between the common prefix (from `prefix`) and the
+    /// common suffix.
+    private static func difference(_ old: TextBuffer, _ new: TextBuffer, from prefix: Int) -> (
+        replaced: Range<Int>, inserted: Range<Int>
+    ) {
+        let start = min(prefix, old.count, new.count)
+        var suffix = 0
+        old.bytes.withUnsafeBufferPointer { o in
+            new.bytes.withUnsafeBufferPointer { n in
+                while suffix < min(o.count, n.count) - start && o[o.count - 1 - suffix] == n[n.count - 1 - suffix] {
+                    suffix += 1
+                }
+            }
+        }
+        return (start..<(old.count - suffix), start..<(new.count - suffix))
+    }
+
+    // MARK: Typed text
+
+    /// Settles the typed text of `uri` that is not on the cursor's line; returns it.
+    mutating func settle(_ uri: DocumentURI, cursor: Int) -> [Range<Int>] {
+        guard let entry = entries[uri], !entry.typed.pending.isEmpty else { return [] }
+        return entries[uri]!.typed.settle(outside: entry.document.buffer.lineRange(containing: cursor))
+    }
+
+    /// Settles all typed text of `uri`; returns it.
+    mutating func settleAll(_ uri: DocumentURI) -> [Range<Int>] {
+        guard entries[uri]?.typed.pending.isEmpty == false else { return [] }
+        return entries[uri]!.typed.settleAll()
+    }
+
+    /// Forgets all typed text not settled yet (learning was turned off).
+    mutating func forgetTyped() {
+        for uri in entries.keys where !entries[uri]!.typed.pending.isEmpty { entries[uri]!.typed = TypedText() }
+    }
+
+    var pendingTypedBytes: Int { entries.values.reduce(0) { $0 + $1.typed.pendingBytes } }
 
     /// When an edit left the text before the last completion's offset alone and put one of its continuations
     /// right there (the user accepted it), that continuation's state is already known: record it. (With the
     /// half-precision kernels a batched row is bit-identical to a single-row run, so nothing changes but speed.)
     private mutating func reuseAcceptedCandidate(
-        _ uri: DocumentURI, firstChanged: Int, usesHalfPrecision: Bool, generation: Int
+        _ uri: DocumentURI, firstChanged: Int, usesHalfPrecision: Bool, epoch: Int
     ) {
         guard let entry = entries[uri], !entry.candidates.isEmpty, usesHalfPrecision else { return }
         entries[uri]!.candidates = []
@@ -85,7 +141,7 @@ struct OpenDocuments {
             else { continue }
             // Valid for the text before this edit, which changed nothing before `offset`; the edit inserted the
             // candidate's bytes, so the state after them is that of the text now.
-            entry.states.record(candidate.state, chain: chain, at: end, generation: generation)
+            entry.states.record(candidate.state, chain: chain, at: end, epoch: epoch)
             return
         }
     }
@@ -129,10 +185,10 @@ struct OpenDocuments {
         }
     }
 
-    /// The weights were replaced: every state and candidate of the old ones is dropped.
-    mutating func weightsReplaced(generation: Int) {
+    /// The weights were reloaded: every state and candidate of the old ones is dropped.
+    mutating func weightsReloaded(epoch: Int) {
         for uri in entries.keys {
-            entries[uri]!.states.reset(generation: generation)
+            entries[uri]!.states.reset(epoch: epoch)
             entries[uri]!.candidates = []
         }
     }

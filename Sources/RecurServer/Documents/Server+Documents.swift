@@ -7,8 +7,11 @@ extension Server {
     func didOpen(_ params: DidOpenTextDocumentParams) {
         let item = params.textDocument
         let document = Document(uri: item.uri, languageId: item.languageId, version: item.version, text: item.text)
-        if documents.open(document, generation: engineHost.generation) {
+        if documents.open(document, epoch: engineHost.epoch) {
             warnClient("didOpen for \(item.uri), which is already open: its text replaced")
+        }
+        if learningIsOn && settings.learnFromOpenDocuments {
+            queueLearning(document.buffer.bytes, [0..<document.buffer.count])
         }
         if item.text.utf8.count > 1 << 16 { ProcessMemory.returnFreedMemory() }
     }
@@ -29,9 +32,10 @@ extension Server {
             }
         }
         do {
-            let effects = try documents.change(
+            let (effects, settled) = try documents.change(
                 uri, changes, version: params.textDocument.version, encoding: encoding,
-                usesHalfPrecision: usesHalfPrecision, generation: engineHost.generation)
+                usesHalfPrecision: usesHalfPrecision, epoch: engineHost.epoch, tracksTyping: learningIsOn)
+            if !settled.isEmpty { queueLearning(documents[uri]!.document.buffer.bytes, settled) }
             if effects.contains(where: \.wasAdjusted) {
                 logger.debug("didChange \(uri): positions clamped to the document")
             }
@@ -43,6 +47,9 @@ extension Server {
 
     func didClose(_ params: DidCloseTextDocumentParams) {
         let size = documents[params.textDocument.uri]?.document.buffer.count ?? 0
+        // Closing settles what was typed: the text is final.
+        let settled = documents.settleAll(params.textDocument.uri)
+        if !settled.isEmpty { queueLearning(documents[params.textDocument.uri]!.document.buffer.bytes, settled) }
         if !documents.close(params.textDocument.uri) {
             warnClient("didClose for \(params.textDocument.uri), which is not open: ignored")
         }
@@ -52,6 +59,10 @@ extension Server {
 }
 
 extension TextChange {
+    var isFull: Bool {
+        if case .full = self { true } else { false }
+    }
+
     /// The bytes this change brings in.
     var insertedByteCount: Int {
         switch self {

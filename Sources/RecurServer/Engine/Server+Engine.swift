@@ -1,4 +1,5 @@
 import RecurAdaptation
+import RecurModel
 import RecurProtocol
 
 /// Which weights the connection completes with: reloading them when the profile changes or an adaptation
@@ -8,15 +9,16 @@ extension Server {
     /// previous weights: documents recompute their states lazily. Requests already running finish on the
     /// weights they started with; none sees a mix.
     func reloadEngine() {
-        engineHost.reload { [weak self] generation, profileModel in
-            await self?.engineResolved(generation: generation, profileModel)
+        engineHost.reload { [weak self] generation, profileModel, base in
+            await self?.engineResolved(generation: generation, profileModel, base: base)
         }
         scheduler.reset(generation: engineHost.generation)
-        documents.weightsReplaced(generation: engineHost.generation)
+        documents.weightsReloaded(epoch: engineHost.epoch)
     }
 
-    private func engineResolved(generation: Int, _ profileModel: ProfileModel) {
+    private func engineResolved(generation: Int, _ profileModel: ProfileModel, base: LanguageModel<Float>) {
         guard engineHost.resolved(generation: generation, profileModel) else { return }
+        learnerResolved(epoch: generation, profileModel, base: base)
         for warning in profileModel.warnings { logger.error("\(warning)") }
         logger.info(
             "profile '\(engineHost.profile)': \(profileModel.adapterID.map { "adapter \($0)" } ?? "the base model")")

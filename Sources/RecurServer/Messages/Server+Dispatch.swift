@@ -35,6 +35,12 @@ extension Server {
         on(RecurAdaptRequest.self) { server, id, params in try await server.startAdaptation(id: id, params: params) },
         on(RecurCancelAdaptRequest.self) { server, id, params in try server.cancelAdaptation(id: id, params) },
         on(RecurSetProfileRequest.self) { server, id, params in try await server.setProfile(id: id, params) },
+        on(RecurSetOnlineLearningRequest.self) { server, id, params in
+            server.reply(id, await server.setOnlineLearning(enabled: params.enabled))
+        },
+        on(RecurSyncOnlineLearningRequest.self) { server, id, _ in
+            server.reply(id, await server.syncOnlineLearning())
+        },
     ])
 
     static let notificationHandlers: [String: NotificationHandler] = Dictionary(uniqueKeysWithValues: [

@@ -8,6 +8,8 @@ local defaults = {
   filetypes = nil, -- nil: every buffer that holds a file; or a list of filetypes
   root_dir = nil, -- nil: the current directory; or function(bufnr) -> path
   init_options = {}, -- passed as initializationOptions: n, temperature, topK, topP, maxChars, model, profile
+  online_learning = true, -- learn from what you type; false starts each connection with learning off
+  learn_from_open_documents = false, -- true: also learn from the text of documents as they are opened
   omnifunc = true, -- set 'omnifunc' to the LSP omnifunc in attached buffers (<C-x><C-o>)
   flags = { debounce_text_changes = 50 },
   ghost = {
@@ -26,6 +28,7 @@ local defaults = {
 
 M.config = vim.deepcopy(defaults)
 M.adapt_job = nil -- { id, token, profile, message, percentage } while a :RecurAdapt job runs
+M.learning = nil -- the last OnlineLearningStatus the server reported (recur/status, :RecurLearning), or nil
 
 local started = {} -- 0.7: root_dir -> client id
 local tokens = 0
@@ -67,7 +70,7 @@ local function on_progress(err, result, ctx, config)
     job.message = value.message or value.title or job.message
     job.percentage = value.percentage or job.percentage
     if value.kind ~= 'end' then
-      vim.api.nvim_echo({ { M.statusline(), 'None' } }, false, {})
+      vim.api.nvim_echo({ { M.adapt_text(), 'None' } }, false, {})
     end
     vim.cmd('redrawstatus')
     vim.cmd('doautocmd <nomodeline> User RecurAdaptProgress')
@@ -99,15 +102,40 @@ local function on_attach(client, bufnr)
   if M.config.on_attach then M.config.on_attach(client, bufnr) end
 end
 
+-- Learning settings are sent only where they differ from the server's defaults (learning on, open documents not
+-- learned), so `recur serve --no-online-learning` in `cmd` stays off; a key set in `init_options` wins.
+local function init_options()
+  local options = vim.deepcopy(M.config.init_options or {})
+  if M.config.online_learning == false and options.onlineLearning == nil then options.onlineLearning = false end
+  if M.config.learn_from_open_documents and options.learnFromOpenDocuments == nil then
+    options.learnFromOpenDocuments = true
+  end
+  return options
+end
+
+local function remember_learning(state)
+  if state == nil or state == vim.NIL then return end
+  M.learning = state
+  vim.cmd('redrawstatus')
+end
+
+-- The server's learning state for the statusline; it may differ from the config (the command line, an older recur).
+local function on_init(client)
+  M.call(client, 'request', 'recur/status', vim.empty_dict(), function(err, status)
+    if not err and type(status) == 'table' then remember_learning(status.onlineLearning) end
+  end)
+end
+
 local function client_config(bufnr)
   return {
     name = 'recur',
     cmd = M.config.cmd,
     root_dir = root_for(bufnr),
-    init_options = M.config.init_options,
+    init_options = init_options(),
     flags = M.config.flags,
     capabilities = M.config.capabilities,
     handlers = { ['$/progress'] = on_progress, ['recur/adaptFinished'] = on_adapt_finished },
+    on_init = on_init,
     on_attach = on_attach,
   }
 end
@@ -142,8 +170,9 @@ function M.attach(bufnr)
   return id
 end
 
--- Sends `method`; `callback(result)` on success. An error is shown, then `on_error()` is called.
-local function request(method, params, callback, on_error)
+-- Sends `method`; `callback(result)` on success. An error is shown, then `on_error()` is called. The current
+-- buffer's pending changes are sent first; with `all_buffers`, those of every buffer.
+local function request(method, params, callback, on_error, all_buffers)
   local client = M.client()
   if not client then
     notify('not running here (open a file of a configured filetype, or call require("recur").attach())',
@@ -162,7 +191,25 @@ local function request(method, params, callback, on_error)
       return
     end
     callback(result)
-  end, vim.api.nvim_get_current_buf())
+  end, not all_buffers and vim.api.nvim_get_current_buf() or nil)
+end
+
+local function count(state, key) return math.floor(tonumber(state[key]) or 0) end
+
+--- One line about an OnlineLearningStatus (or the boolean an older recur sends), or nil for none.
+function M.learning_text(state)
+  if state == nil or state == vim.NIL then return nil end
+  if type(state) ~= 'table' then return 'online learning: ' .. (state == true and 'on' or 'off') end
+  local text = string.format('online learning: %s, %d bytes learned in %d updates, %d bytes pending, %d queued, '
+    .. '%d skipped as secrets', state.enabled == true and 'on' or 'off', count(state, 'bytesLearned'),
+    count(state, 'updates'), count(state, 'bytesPending'), count(state, 'bytesQueued'),
+    count(state, 'bytesSkippedSecrets'))
+  if count(state, 'bytesSkippedBudget') > 0 then
+    text = text .. string.format(', %d over the paste budget', count(state, 'bytesSkippedBudget'))
+  end
+  if state.learnFromOpenDocuments == true then text = text .. ', learning from open documents' end
+  if type(state.saveError) == 'string' then text = text .. '; not saved: ' .. state.saveError end
+  return text
 end
 
 --- :RecurStatus
@@ -182,8 +229,11 @@ function M.status(callback)
       local adapter = status.adapterId and ('adapter ' .. tostring(status.adapterId)) or 'base model'
       table.insert(lines, 'profile: ' .. tostring(status.profile) .. ' (' .. adapter .. ')')
     end
+    remember_learning(status.onlineLearning)
+    local learning = M.learning_text(status.onlineLearning)
+    if learning then table.insert(lines, learning) end
     for _, warning in ipairs(status.storeWarnings or {}) do table.insert(lines, 'warning: ' .. warning) end
-    if M.adapt_job then table.insert(lines, M.statusline()) end
+    if M.adapt_job then table.insert(lines, M.adapt_text()) end
     notify(table.concat(lines, '\n'))
     if callback then callback(status) end
   end)
@@ -230,13 +280,73 @@ function M.cancel_adapt()
   request('recur/cancelAdapt', { jobId = M.adapt_job.id }, function() notify('cancelling') end)
 end
 
---- For 'statusline': the running adaptation's progress, or ''.
-function M.statusline()
+--- :RecurLearning on|off: learning from typed text for this connection (`recur/setOnlineLearning`).
+function M.set_learning(enabled, callback)
+  request('recur/setOnlineLearning', { enabled = enabled and true or false }, function(state)
+    remember_learning(state)
+    notify(M.learning_text(state) or 'online learning: ?')
+    if callback then callback(state) end
+  end)
+end
+
+--- :RecurLearning toggle: asks the server for the current state, then flips it.
+function M.toggle_learning(callback)
+  request('recur/status', vim.empty_dict(), function(status)
+    local state = status.onlineLearning
+    local enabled = state == true or (type(state) == 'table' and state.enabled == true)
+    M.set_learning(not enabled, callback)
+  end)
+end
+
+--- :RecurLearning sync: learn everything typed so far now, wait for the new weights, save them.
+function M.sync_learning(callback)
+  request('recur/syncOnlineLearning', vim.empty_dict(), function(state)
+    remember_learning(state)
+    local text = 'synced; ' .. (M.learning_text(state) or 'online learning: ?')
+    if type(state) == 'table' and type(state.savedAt) == 'string' then
+      text = text .. ', saved ' .. state.savedAt
+    end
+    notify(text)
+    if callback then callback(state) end
+  end, nil, true)
+end
+
+--- :RecurLearning with no argument: the learning state alone.
+function M.show_learning(callback)
+  request('recur/status', vim.empty_dict(), function(status)
+    remember_learning(status.onlineLearning)
+    notify(M.learning_text(status.onlineLearning) or 'this recur does not report online learning')
+    if callback then callback(status.onlineLearning) end
+  end)
+end
+
+local learning_actions = {
+  on = function() M.set_learning(true) end,
+  off = function() M.set_learning(false) end,
+  toggle = function() M.toggle_learning() end,
+  sync = function() M.sync_learning() end,
+  [''] = function() M.show_learning() end,
+}
+
+--- The running adaptation's progress, or ''.
+function M.adapt_text()
   local job = M.adapt_job
   if not job then return '' end
   local text = 'recur adapt: ' .. (job.message or '')
   if job.percentage then text = text .. string.format(' (%d%%)', job.percentage) end
   return text
+end
+
+--- For 'statusline': the running adaptation's progress and whether Recur learns from typing, or ''.
+function M.statusline()
+  local parts = {}
+  if M.adapt_job then table.insert(parts, M.adapt_text()) end
+  local state = M.learning
+  if state ~= nil then
+    local enabled = state == true or (type(state) == 'table' and state.enabled == true)
+    table.insert(parts, enabled and 'recur learning' or 'recur learning off')
+  end
+  return table.concat(parts, ' · ')
 end
 
 function M.ghost_visible() return require('recur.ghost').visible() end
@@ -269,6 +379,17 @@ function M.setup(opts)
     { nargs = '*', complete = 'file', desc = 'Recur: fine-tune the profile on files (default: open buffers)' })
   vim.api.nvim_create_user_command('RecurAdaptCancel', function() M.cancel_adapt() end,
     { desc = 'Recur: cancel the running adaptation' })
+  vim.api.nvim_create_user_command('RecurLearning', function(c)
+    local action = learning_actions[c.args]
+    if not action then
+      return notify('RecurLearning takes on, off, toggle or sync (or nothing, to show the state)',
+        vim.log.levels.ERROR)
+    end
+    action()
+  end, { nargs = '?', complete = function(lead)
+      return vim.tbl_filter(function(a) return vim.startswith(a, lead) end, { 'on', 'off', 'toggle', 'sync' })
+    end,
+    desc = 'Recur: learning from what you type (on, off, toggle, sync; none: show)' })
 end
 
 return M
