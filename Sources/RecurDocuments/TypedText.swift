@@ -56,9 +56,13 @@ package struct TypedText: Sendable, Equatable {
         var settled: [Range<Int>] = []
         var kept: [Range<Int>] = []
         for range in pending {
-            let before = range.lowerBound..<min(range.upperBound, cursorLine.lowerBound)
-            let inside = max(range.lowerBound, cursorLine.lowerBound)..<min(range.upperBound, cursorLine.upperBound)
-            let after = max(range.lowerBound, cursorLine.upperBound)..<range.upperBound
+            func part(_ from: Int, _ to: Int) -> Range<Int> {
+                let lower = max(range.lowerBound, from), upper = min(range.upperBound, to)
+                return lower < upper ? lower..<upper : lower..<lower
+            }
+            let before = part(range.lowerBound, cursorLine.lowerBound)
+            let inside = part(cursorLine.lowerBound, cursorLine.upperBound)
+            let after = part(cursorLine.upperBound, range.upperBound)
             if !before.isEmpty { settled.append(before) }
             if !inside.isEmpty { kept.append(inside) }
             if !after.isEmpty { settled.append(after) }

@@ -365,17 +365,33 @@ package final class ModelStore: Sendable {
         return [UInt8](blob)
     }
 
+    /// What saving an online layer did.
+    package enum OnlineLayerSave: Sendable, Equatable {
+        case saved
+        /// The profile's active adapter is no longer the one the layer was learned above: nothing written.
+        case staleAdapter
+        /// The layer this writer loaded or saved before is gone (rolled back or forgotten): nothing written.
+        case dropped
+    }
+
     /// Replaces the profile's online layer in place (one row per profile; the last writer wins), in one
     /// transaction. It is stored only while the adapter it was learned above is still the profile's active one
-    /// (the base model: none); otherwise nothing is written and the answer is false.
+    /// (the base model: none), and, when `replacingOnly` (the writer loaded or saved a layer before), only while a
+    /// layer is still there: one that `recur models rollback` or `forget` removed is not brought back.
     @discardableResult
-    package func saveOnlineLayer(_ layer: NewOnlineLayer) throws(StoreError) -> Bool {
+    package func saveOnlineLayer(_ layer: NewOnlineLayer, replacingOnly: Bool = false) throws(StoreError)
+        -> OnlineLayerSave
+    {
         let sha = Self.sha256(layer.weights)
-        return try write { db -> Bool in
+        return try write { db -> OnlineLayerSave in
+            let exists =
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM onlineLayer WHERE profile = ?", arguments: [layer.profile])
+                ?? 0 > 0
+            if replacingOnly && !exists { return .dropped }
             try Self.ensureProfile(layer.profile, db)
             let active = try Int64.fetchOne(
                 db, sql: "SELECT activeAdapterId FROM profile WHERE name = ?", arguments: [layer.profile])
-            guard active == layer.adapterId else { return false }
+            guard active == layer.adapterId else { return .staleAdapter }
             if try BaseModelRecord.fetchOne(db, key: layer.base.sha256) == nil { try layer.base.insert(db) }
             try db.execute(
                 sql: """
@@ -391,7 +407,7 @@ package final class ModelStore: Sendable {
                     layer.profile, layer.adapterId, layer.base.sha256, Data(layer.weights), sha, layer.weights.count,
                     layer.bytesLearned, layer.updates, Date(),
                 ])
-            return true
+            return .saved
         }
     }
 

@@ -28,20 +28,31 @@ extension Recur.Models {
             let store = try store.open()
             let profiles = try catching { try store.profiles() }.filter { profile == nil || $0.name == profile }
             let adapters = try catching { try store.adapters(profile: profile) }
+            let layers = try catching { try store.onlineLayers() }.filter { profile == nil || $0.profile == profile }
             if json {
                 struct Listing: Encodable {
                     var store: String
                     var profiles: [ProfileRecord]
                     var adapters: [AdapterInfo]
+                    var onlineLayers: [OnlineLayerInfo]
                 }
-                writeOut(try encodeJSON(Listing(store: store.path, profiles: profiles, adapters: adapters)) + "\n")
+                writeOut(
+                    try encodeJSON(
+                        Listing(store: store.path, profiles: profiles, adapters: adapters, onlineLayers: layers))
+                        + "\n")
                 return
             }
             writeOut("store \(store.path)\n")
             if profiles.isEmpty { writeOut("no profiles yet: `recur adapt --profile NAME FILES...` makes one\n") }
             for p in profiles {
                 let active = p.activeAdapterId.map { "adapter \($0)" } ?? "the base model"
-                writeOut("profile \(p.name): uses \(active)\n")
+                let layer = layers.first { $0.profile == p.name && $0.adapterId == p.activeAdapterId }
+                writeOut("profile \(p.name): uses \(layer == nil ? "" : "its online layer over ")\(active)\n")
+                if let layer {
+                    writeOut(
+                        "  + online layer: \(layer.bytesLearned) bytes learned from typing in \(layer.updates) updates, "
+                            + "saved \(layer.updatedAt.formatted(.iso8601))\n")
+                }
                 for a in adapters where a.profile == p.name {
                     let mark = a.id == p.activeAdapterId ? "*" : " "
                     writeOut("  \(mark) \(describe(a))\n")
@@ -105,13 +116,21 @@ extension Recur.Models {
 
     struct Rollback: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Go back to the adapter the active one was trained from (or to the base model).")
+            abstract: "Drop the profile's online layer; without one, go back to the adapter the active one was "
+                + "trained from (or to the base model).")
         @OptionGroup var store: StoreOptions
         @Argument(help: "Profile name.")
         var profile: String
 
         func run() throws {
             let store = try store.open()
+            if let layer = try catching({ try store.dropOnlineLayer(profile: profile) }) {
+                let active = try catching { try store.activeAdapter(profile: profile) }
+                writeOut(
+                    "profile \(profile): dropped its online layer (\(layer.bytesLearned) bytes learned in "
+                        + "\(layer.updates) updates); it now uses \(active.map { "adapter \($0.id)" } ?? "the base model")\n")
+                return
+            }
             let now = try catching { try store.rollback(profile: profile) }
             writeOut("profile \(profile) now uses \(now.map { "adapter \($0.id)" } ?? "the base model")\n")
         }

@@ -90,7 +90,7 @@ import Testing
         try client.send(["jsonrpc": "2.0", "id": 30, "method": "recur/status", "params": [:]])
         let status = try #require(client.response(to: 30))
         #expect(status["result"]?["adapterId"]?.intValue == adapterID)
-        #expect(status["result"]?["onlineLearning"]?.boolValue == false)
+        #expect(status["result"]?["onlineLearning"]?["enabled"]?.boolValue == true)
         #expect(status["result"]?["completionLatencyDuringAdaptation"]?["count"]?.intValue ?? 0 > 0)
         #expect(try Self.complete(client, id: 31, uri: uri)?["result"]?["items"] != nil)
 

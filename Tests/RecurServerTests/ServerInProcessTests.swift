@@ -43,7 +43,9 @@ import Testing
         async throws
     {
         let model = halfExact ? TinyModels.halfExact() : TinyModels.lstm()
-        let connection = LocalConnection(model: model, window: ContextWindow(interval: 16))
+        // Without online learning: its updates carry states forward on purpose, so kept states would no longer
+        // equal a fresh computation with the new weights (OnlineLearningServerTests covers that rule).
+        let connection = LocalConnection(model: model, window: ContextWindow(interval: 16), onlineLearning: false)
         try await connection.initialize()
         let uri = "file:///typed.txt"
         var text = "fn main() {\n"

@@ -16,8 +16,11 @@ func sampleLayer(profile: String, above adapter: Int64?, weights: [UInt8], bytes
 @Suite struct OnlineLayerStoreTests {
     @Test func oneRowPerProfileReplacedInPlace() throws {
         let store = try ModelStore(path: temporaryStorePath())
-        #expect(try store.saveOnlineLayer(sampleLayer(profile: "p", above: nil, weights: [1, 2, 3])))
-        #expect(try store.saveOnlineLayer(sampleLayer(profile: "p", above: nil, weights: [4, 5], bytesLearned: 900)))
+        #expect(try store.saveOnlineLayer(sampleLayer(profile: "p", above: nil, weights: [1, 2, 3])) == .saved)
+        #expect(
+            try store.saveOnlineLayer(
+                sampleLayer(profile: "p", above: nil, weights: [4, 5], bytesLearned: 900), replacingOnly: true)
+                == .saved)
         #expect(try store.onlineLayers().count == 1)
         let layer = try #require(try store.onlineLayer(profile: "p"))
         #expect(layer.bytesLearned == 900 && layer.updates == 9 && layer.adapterId == nil)
@@ -25,6 +28,9 @@ func sampleLayer(profile: String, above adapter: Int64?, weights: [UInt8], bytes
         #expect(try store.dropOnlineLayer(profile: "p")?.bytesLearned == 900)
         #expect(try store.onlineLayer(profile: "p") == nil)
         #expect(try store.dropOnlineLayer(profile: "p") == nil)
+        // A writer that had a layer does not bring back one that was dropped.
+        #expect(try store.saveOnlineLayer(sampleLayer(profile: "p", above: nil, weights: [6]), replacingOnly: true) == .dropped)
+        #expect(try store.onlineLayer(profile: "p") == nil)
     }
 
     /// A layer learned above an adapter that is no longer active is not saved, and changing the active adapter
@@ -32,14 +38,14 @@ func sampleLayer(profile: String, above adapter: Int64?, weights: [UInt8], bytes
     @Test func aLayerBelongsToTheActiveAdapter() throws {
         let store = try ModelStore(path: temporaryStorePath())
         let first = try store.insert(sampleAdapter(profile: "p", weights: [1]), activate: true)
-        #expect(try !store.saveOnlineLayer(sampleLayer(profile: "p", above: nil, weights: [7])))
-        #expect(try store.saveOnlineLayer(sampleLayer(profile: "p", above: first.id, weights: [7])))
+        #expect(try store.saveOnlineLayer(sampleLayer(profile: "p", above: nil, weights: [7])) == .staleAdapter)
+        #expect(try store.saveOnlineLayer(sampleLayer(profile: "p", above: first.id, weights: [7])) == .saved)
         let second = try store.insert(sampleAdapter(profile: "p", parent: first.id, weights: [2]), activate: true)
         #expect(try store.onlineLayer(profile: "p") == nil)
-        #expect(try store.saveOnlineLayer(sampleLayer(profile: "p", above: second.id, weights: [8])))
+        #expect(try store.saveOnlineLayer(sampleLayer(profile: "p", above: second.id, weights: [8])) == .saved)
         try store.rollback(profile: "p")
         #expect(try store.onlineLayer(profile: "p") == nil)
-        #expect(try store.saveOnlineLayer(sampleLayer(profile: "p", above: first.id, weights: [9])))
+        #expect(try store.saveOnlineLayer(sampleLayer(profile: "p", above: first.id, weights: [9])) == .saved)
         try store.activate(adapterID: first.id)  // the same adapter: the layer stays
         #expect(try store.onlineLayer(profile: "p") != nil)
         try store.delete(adapterID: first.id)

@@ -55,6 +55,8 @@ final class OnlineLearner: @unchecked Sendable {
     private var commands: [Command] = []
     private var figures = Figures()
     private var stopped = false
+    /// Once stopping, queued texts are learned until this moment and dropped after it.
+    private var stopDeadline: Date?
     private let publish: @Sendable (Publication) -> Void
     let saveInterval: TimeInterval
     let skipsSecrets: Bool
@@ -102,9 +104,10 @@ final class OnlineLearner: @unchecked Sendable {
         }
     }
 
-    /// Drops the texts not learned yet, learns what has gathered, saves, and ends the thread.
-    func stop() async {
-        dropQueued()
+    /// Learns the texts queued (for up to `grace` seconds; the rest is dropped) and what has gathered, saves, and
+    /// ends the thread.
+    func stop(grace: TimeInterval = 1) async {
+        condition.withLock { stopDeadline = Date().addingTimeInterval(grace) }
         await withCheckedContinuation { continuation in enqueue(.stop({ continuation.resume() })) }
     }
 
@@ -129,6 +132,10 @@ final class OnlineLearner: @unchecked Sendable {
     private struct Work {
         var learning: OnlineLearning
         var layer: Layer
+        /// What decay pulls toward, and where learning starts again if the layer is dropped from the store.
+        var anchor: LanguageModel<Float>
+        /// Whether the store has (or had) this layer: then a save only replaces it, never brings it back.
+        var hasRow: Bool
         var sequence = 0
         var latest: Publication?
         var dirty = false
@@ -136,6 +143,9 @@ final class OnlineLearner: @unchecked Sendable {
         var lastSave = Date()
         var store: ModelStore?
     }
+
+    /// Texts that arrived before the first layer did (the profile's model still loading).
+    private var waiting: [LearningText] = []
 
     private func run() {
         // Below the daemon's other threads: completions keep their core (Linux nice values are per thread).
@@ -173,16 +183,33 @@ final class OnlineLearner: @unchecked Sendable {
                 if var w = work { finish(&w) }
                 work = Work(
                     learning: OnlineLearning(start: start, anchor: anchor, counters: counters, skipsSecrets: skipsSecrets),
-                    layer: layer)
+                    layer: layer, anchor: anchor, hasRow: counters.updates > 0)
                 condition.withLock {
                     figures.counters = counters
                     savedUpdates = counters.updates
                     figures.unsavedUpdates = 0
                     figures.saveError = nil
                 }
+                if !waiting.isEmpty, var w = work {
+                    for text in waiting where w.learning.add(text) {
+                        w.dirty = true
+                        w.published = false
+                    }
+                    waiting = []
+                    if !w.published && !moreToLearn { publishWeights(&w) }
+                    updateFigures(w)
+                    work = w
+                }
             case .learn(let text)?:
-                condition.withLock { figures.bytesQueued -= text.learn.count }
-                guard var w = work else { break }
+                let late = condition.withLock { () -> Bool in
+                    figures.bytesQueued -= text.learn.count
+                    return stopDeadline.map { Date() > $0 } ?? false
+                }
+                if late { break }
+                guard var w = work else {
+                    waiting.append(text)
+                    break
+                }
                 if w.learning.add(text) {
                     w.dirty = true
                     w.published = false
@@ -255,21 +282,42 @@ final class OnlineLearner: @unchecked Sendable {
             let store = try w.store ?? ModelStore(path: path)
             w.store = store
             let counters = w.learning.counters
-            let saved = try store.saveOnlineLayer(
+            let outcome = try store.saveOnlineLayer(
                 NewOnlineLayer(
                     profile: w.layer.profile, adapterId: w.layer.adapterID, base: base,
                     weights: Self.encode(w.learning.model), bytesLearned: counters.bytesLearned,
-                    updates: counters.updates))
+                    updates: counters.updates),
+                replacingOnly: w.hasRow)
             w.dirty = false
-            condition.withLock {
-                savedUpdates = counters.updates
-                figures.unsavedUpdates = 0
-                figures.savedAt = Date()
-                figures.saveError =
-                    saved
-                    ? nil
-                    : "profile '\(w.layer.profile)' now uses another adapter: this layer was learned above "
+            switch outcome {
+            case .saved:
+                w.hasRow = true
+                condition.withLock {
+                    savedUpdates = counters.updates
+                    figures.unsavedUpdates = 0
+                    figures.savedAt = Date()
+                    figures.saveError = nil
+                }
+            case .staleAdapter:
+                condition.withLock {
+                    figures.saveError =
+                        "profile '\(w.layer.profile)' now uses another adapter: this layer was learned above "
                         + "\(w.layer.adapterID.map { "adapter \($0)" } ?? "the base model") and is not saved"
+                }
+            case .dropped:
+                // `recur models rollback` or `forget` removed the layer: what it held is gone here too.
+                w.learning = OnlineLearning(
+                    start: w.anchor, anchor: w.anchor, settings: w.learning.settings, skipsSecrets: skipsSecrets)
+                w.hasRow = false
+                publishWeights(&w)
+                condition.withLock {
+                    savedUpdates = 0
+                    figures.counters = w.learning.counters
+                    figures.unsavedUpdates = 0
+                    figures.saveError =
+                        "the online layer of '\(w.layer.profile)' was removed from the store (rolled back or "
+                        + "forgotten); learning starts again from \(w.layer.adapterID.map { "adapter \($0)" } ?? "the base model")"
+                }
             }
         } catch {
             // Kept in memory and tried again at the next save.
