@@ -144,7 +144,8 @@ package struct NGramWordCompleter: WordCompleter {
 /// Recur's completer, as the daemon completes words: the model's best endings by beam search, interpolated with
 /// the words typed so far (`WordCompletion`).
 package final class ModelWordCompleter: WordCompleter {
-    package let predictor: Predictor
+    /// Replaceable: a completer that learns as it types swaps in new weights, and the state carries on.
+    package var predictor: Predictor
     package var options: WordCompletion.Options
     private var state: RecurrentState
     private var frequencies = WordFrequencies()

@@ -30,6 +30,13 @@ struct DynamicEvaluationOptions: ParsableArguments {
         help: "Fraction of the way back toward the original weights that each update also moves (0 to 1).")
     var decay: Float = 0.003
 
+    @Option(
+        name: .customLong("drift-sample"),
+        help: """
+            A text of another kind: after learning each file, its loss is scored with the learned weights beside             the original ones (how far learning drifts from what the model knew).
+            """)
+    var driftSample: String?
+
     func validate() throws {
         guard DynamicEvaluation.Rule(rawValue: rule) != nil else {
             throw ValidationError("--dynamic-rule must be one of: sgd, rms")
@@ -54,11 +61,26 @@ struct DynamicEvaluationOptions: ParsableArguments {
         var dynamic_nats_per_char: Double
         var change: Double
         var updates: Int
+        /// The drift sample's nats per character with the original weights and with the learned ones.
+        var drift_static_nats_per_char: Double?
+        var drift_learned_nats_per_char: Double?
     }
 
     /// Each file read twice from its first byte: once as it is, once learning; each file starts from the model's
     /// own weights.
-    func run(files: [(String, [UInt8])], model: LanguageModel<Float>, json: Bool) {
+    func run(files: [(String, [UInt8])], model: LanguageModel<Float>, json: Bool) throws {
+        var drift: (text: [UInt8], characters: Double, staticNats: Double)?
+        if let driftSample {
+            guard let data = FileManager.default.contents(atPath: driftSample) else {
+                throw CommandFailure("cannot read \(driftSample)")
+            }
+            var frozen = DynamicEvaluation(model: model, settings: settings)
+            let text = [UInt8](data)
+            drift = (
+                text, Double(max(1, String(decoding: text, as: UTF8.self).unicodeScalars.count - 1)),
+                frozen.read(text, learning: false).nats
+            )
+        }
         var reports: [Report] = []
         for (path, text) in files {
             var frozen = DynamicEvaluation(model: model, settings: settings)
@@ -72,6 +94,12 @@ struct DynamicEvaluationOptions: ParsableArguments {
                     static_nats_per_char: fixed.nats / Double(characters),
                     dynamic_nats_per_char: learned.nats / Double(characters),
                     change: fixed.nats == 0 ? 0 : learned.nats / fixed.nats - 1, updates: learned.updates))
+            if let drift {
+                var reader = DynamicEvaluation(model: learner.model, settings: settings)
+                reports[reports.count - 1].drift_static_nats_per_char = drift.staticNats / drift.characters
+                reports[reports.count - 1].drift_learned_nats_per_char =
+                    reader.read(drift.text, learning: false).nats / drift.characters
+            }
         }
         let totalStatic = reports.reduce(0) { $0 + $1.static_nats_per_char * Double($1.characters) }
         let totalDynamic = reports.reduce(0) { $0 + $1.dynamic_nats_per_char * Double($1.characters) }
@@ -95,13 +123,19 @@ struct DynamicEvaluationOptions: ParsableArguments {
             writeOut(String(decoding: data, as: UTF8.self) + "\n")
             return
         }
-        writeOut("file\tbytes\tchars\tstatic nats/char\tdynamic nats/char\tchange\tupdates\n")
+        writeOut(
+            "file\tbytes\tchars\tstatic nats/char\tdynamic nats/char\tchange\tupdates"
+                + (drift == nil ? "" : "\tdrift sample before\tafter\tchange") + "\n")
         for r in reports + (reports.count > 1 ? [total] : []) {
-            writeOut(
+            var line =
                 "\(r.path)\t\(r.bytes)\t\(r.characters)\t"
-                    + String(
-                        format: "%.4f\t%.4f\t%+.1f%%\t%d", r.static_nats_per_char, r.dynamic_nats_per_char,
-                        r.change * 100, r.updates) + "\n")
+                + String(
+                    format: "%.4f\t%.4f\t%+.1f%%\t%d", r.static_nats_per_char, r.dynamic_nats_per_char,
+                    r.change * 100, r.updates)
+            if let before = r.drift_static_nats_per_char, let after = r.drift_learned_nats_per_char {
+                line += String(format: "\t%.4f\t%.4f\t%+.1f%%", before, after, (after / before - 1) * 100)
+            }
+            writeOut(line + "\n")
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RecurAdaptation
 import RecurEvaluation
 import RecurModel
 
@@ -36,23 +37,38 @@ struct KeystrokeSavingsOptions: ParsableArguments {
         var path: String
         var bytes: Int
         var recur: KeystrokeSavings
+        /// Recur learning from each line once it is typed, as the daemon does (`--dynamic`).
+        var recur_learning: KeystrokeSavings?
+        var learning_updates: Int?
         var buffer_words: KeystrokeSavings
         var ngram: KeystrokeSavings?
     }
 
-    func run(files: [(String, [UInt8])], predictor: Predictor, ngram: CharNGram?, json: Bool) throws {
+    /// `learning`: also simulate the user with Recur learning as they type (`--dynamic`).
+    func run(
+        files: [(String, [UInt8])], model: LanguageModel<Float>, ngram: CharNGram?,
+        learning: OnlineLearning.Settings?, json: Bool
+    ) throws {
+        let predictor = Predictor(engine: InferenceEngine(model: model))
         var reports: [Report] = []
+        let options = WordCompletion.Options(count: top, beamWidth: beam, maxBytes: 32, modelWeight: modelWeight)
         for (path, all) in files {
             let text = maxBytes > 0 ? Array(all.prefix(maxBytes)) : all
-            var model = ModelWordCompleter(
-                predictor: predictor,
-                options: WordCompletion.Options(count: top, beamWidth: beam, maxBytes: 32, modelWeight: modelWeight))
+            var completer = ModelWordCompleter(predictor: predictor, options: options)
             var buffer = BufferWordCompleter()
             var report = Report(
                 path: path, bytes: text.count,
-                recur: KeystrokeSavings.simulate(text: text, completer: &model, top: top, minimumPrefix: minPrefix),
+                recur: KeystrokeSavings.simulate(
+                    text: text, completer: &completer, top: top, minimumPrefix: minPrefix),
                 buffer_words: KeystrokeSavings.simulate(
                     text: text, completer: &buffer, top: top, minimumPrefix: minPrefix))
+            if let learning {
+                // Each file starts from the model's own weights.
+                var learner = LearningWordCompleter(model: model, options: options, settings: learning)
+                report.recur_learning = KeystrokeSavings.simulate(
+                    text: text, completer: &learner, top: top, minimumPrefix: minPrefix)
+                report.learning_updates = learner.learning.counters.updates
+            }
             if let ngram {
                 var completer = NGramWordCompleter(model: ngram)
                 report.ngram = KeystrokeSavings.simulate(
@@ -74,7 +90,8 @@ struct KeystrokeSavingsOptions: ParsableArguments {
             writeOut("file\tcompleter\tsavings\taccepted\tkeystrokes\twithout\tmean ms\n")
             for r in reports {
                 let rows =
-                    [("recur", r.recur), ("buffer-words", r.buffer_words)] + (r.ngram.map { [("ngram", $0)] } ?? [])
+                    [("recur", r.recur)] + (r.recur_learning.map { [("recur+learning", $0)] } ?? [])
+                    + [("buffer-words", r.buffer_words)] + (r.ngram.map { [("ngram", $0)] } ?? [])
                 for (name, s) in rows {
                     writeOut(
                         "\(r.path)\t\(name)\t" + String(format: "%.1f%%", s.savings * 100)
@@ -84,4 +101,31 @@ struct KeystrokeSavingsOptions: ParsableArguments {
             }
         }
     }
+}
+
+/// Recur's completer learning as the user types, as the daemon does: each line settles when the newline after it
+/// is typed, goes to `OnlineLearning` (secret lines skipped, one update per span gathered), and new weights are
+/// used from the next keystroke on, with the state carried forward.
+struct LearningWordCompleter: WordCompleter {
+    private let completer: ModelWordCompleter
+    private(set) var learning: OnlineLearning
+    private var typed: [UInt8] = []
+    private var settled = 0
+
+    init(model: LanguageModel<Float>, options: WordCompletion.Options, settings: OnlineLearning.Settings) {
+        completer = ModelWordCompleter(predictor: Predictor(engine: InferenceEngine(model: model)), options: options)
+        learning = OnlineLearning(start: model, anchor: model, settings: settings)
+    }
+
+    mutating func type(_ byte: UInt8) {
+        completer.type(byte)
+        typed.append(byte)
+        guard byte == 0x0A else { return }
+        if learning.add(LearningText(excerptOf: typed, range: settled..<typed.count)) {
+            completer.predictor = Predictor(engine: InferenceEngine(model: learning.model))
+        }
+        settled = typed.count
+    }
+
+    mutating func completions(top: Int) -> [[UInt8]] { completer.completions(top: top) }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RecurAdaptation
 import Foundation
 import RecurEvaluation
 import RecurKernels
@@ -62,8 +63,8 @@ extension Recur {
             }
             if let window, window < 1 { throw ValidationError("--window must be positive") }
             guard (1...7).contains(ngramOrder) else { throw ValidationError("--ngram-order must be between 1 and 7") }
-            if dynamic.enabled && (ksr.enabled || window != nil || !baselineCorpus.isEmpty) {
-                throw ValidationError("--dynamic does not combine with --ksr, --window or --baseline-corpus yet")
+            if dynamic.enabled && (window != nil || (!ksr.enabled && !baselineCorpus.isEmpty)) {
+                throw ValidationError("--dynamic does not combine with --window, or with --baseline-corpus without --ksr")
             }
         }
 
@@ -112,18 +113,20 @@ extension Recur {
             global.bootstrap()
             let loaded = try model.load()
             let scored = try texts(files)
-            if dynamic.enabled {
-                dynamic.run(files: scored, model: loaded, json: json)
+            if dynamic.enabled && !ksr.enabled {
+                try dynamic.run(files: scored, model: loaded, json: json)
                 return
             }
-            let predictor = Predictor(engine: InferenceEngine(model: loaded))
             let baseline: CharNGram? =
                 baselineCorpus.isEmpty
                 ? nil : CharNGram(order: ngramOrder, texts: try texts(baselineCorpus, trainingPart: true).map(\.1))
             if ksr.enabled {
-                try ksr.run(files: scored, predictor: predictor, ngram: baseline, json: json)
+                let learning = dynamic.enabled ? OnlineLearning.Settings(
+                        dynamic: dynamic.settings, contextBytes: OnlineLearning.Settings.standard.contextBytes) : nil
+                try ksr.run(files: scored, model: loaded, ngram: baseline, learning: learning, json: json)
                 return
             }
+            let predictor = Predictor(engine: InferenceEngine(model: loaded))
             var scores: [Score] = []
             for (path, bytes) in scored {
                 let characters = String(decoding: bytes, as: UTF8.self).unicodeScalars.count

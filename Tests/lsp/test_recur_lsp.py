@@ -138,3 +138,11 @@ async def test_inline_completion_and_script_methods(client: LanguageClient):
     status_json = to_json(status)
     jsonschema.validate(status_json, json.loads((SCHEMA / "recur-status.result.json").read_text()))
     assert status_json["openDocuments"] >= 1
+    assert status_json["onlineLearning"]["enabled"] is True
+
+    synced = to_json(await client.protocol.send_request_async("recur/syncOnlineLearning", None))
+    jsonschema.validate(synced, json.loads((SCHEMA / "recur-onlineLearning.result.json").read_text()))
+    assert synced["bytesQueued"] == 0 and synced["bytesPending"] == 0
+    off = to_json(await client.protocol.send_request_async("recur/setOnlineLearning", {"enabled": False}))
+    jsonschema.validate(off, json.loads((SCHEMA / "recur-onlineLearning.result.json").read_text()))
+    assert off["enabled"] is False
