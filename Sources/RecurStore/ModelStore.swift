@@ -199,15 +199,23 @@ package final class ModelStore: Sendable {
 
     /// The adapter's safetensors bytes, checked against the sha256 stored with them.
     package func weights(adapterID id: Int64) throws(StoreError) -> [UInt8] {
-        let row = try read { db in
-            try Row.fetchOne(db, sql: "SELECT weights, sha256 FROM adapter WHERE id = ?", arguments: [id])
+        guard let blob = try weightsBlob(table: "adapter", key: "id", id) else { throw .noSuchAdapter(id) }
+        guard blob.actual == blob.expected else {
+            throw .corruptWeights(adapterID: id, expected: blob.expected, actual: blob.actual)
         }
-        guard let row else { throw .noSuchAdapter(id) }
+        return blob.bytes
+    }
+
+    /// A row's `weights` BLOB, the sha256 recorded with it and the sha256 it has.
+    private func weightsBlob(table: String, key: String, _ value: some DatabaseValueConvertible & Sendable)
+        throws(StoreError) -> (bytes: [UInt8], expected: String, actual: String)?
+    {
+        let row = try read { db in
+            try Row.fetchOne(db, sql: "SELECT weights, sha256 FROM \(table) WHERE \(key) = ?", arguments: [value])
+        }
+        guard let row else { return nil }
         let blob: Data = row["weights"]
-        let expected: String = row["sha256"]
-        let actual = Self.sha256(blob)
-        guard actual == expected else { throw .corruptWeights(adapterID: id, expected: expected, actual: actual) }
-        return [UInt8](blob)
+        return ([UInt8](blob), row["sha256"], Self.sha256(blob))
     }
 
     /// An adapter of this profile trained from the same base on the same corpus with the same settings.
@@ -352,17 +360,13 @@ package final class ModelStore: Sendable {
 
     /// The online layer's safetensors bytes, checked against their sha256.
     package func onlineLayerWeights(profile: String) throws(StoreError) -> [UInt8] {
-        let row = try read { db in
-            try Row.fetchOne(db, sql: "SELECT weights, sha256 FROM onlineLayer WHERE profile = ?", arguments: [profile])
+        guard let blob = try weightsBlob(table: "onlineLayer", key: "profile", profile) else {
+            throw .noOnlineLayer(profile)
         }
-        guard let row else { throw .noOnlineLayer(profile) }
-        let blob: Data = row["weights"]
-        let expected: String = row["sha256"]
-        let actual = Self.sha256(blob)
-        guard actual == expected else {
-            throw .corruptOnlineLayer(profile: profile, expected: expected, actual: actual)
+        guard blob.actual == blob.expected else {
+            throw .corruptOnlineLayer(profile: profile, expected: blob.expected, actual: blob.actual)
         }
-        return [UInt8](blob)
+        return blob.bytes
     }
 
     /// What saving an online layer did.
@@ -385,7 +389,8 @@ package final class ModelStore: Sendable {
         let sha = Self.sha256(layer.weights)
         return try write { db -> OnlineLayerSave in
             let exists =
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM onlineLayer WHERE profile = ?", arguments: [layer.profile])
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM onlineLayer WHERE profile = ?", arguments: [layer.profile])
                 ?? 0 > 0
             if replacingOnly && !exists { return .dropped }
             try Self.ensureProfile(layer.profile, db)

@@ -28,7 +28,12 @@ struct DynamicEvaluationOptions: ParsableArguments {
     @Option(
         name: .customLong("dynamic-decay"),
         help: "Fraction of the way back toward the original weights that each update also moves (0 to 1).")
-    var decay: Float = 0.003
+    var decay: Float = 0.02
+
+    @Option(
+        name: .customLong("dynamic-freeze"),
+        help: "Tensors that do not learn, by name prefix, comma-separated (head: the output layer; none).")
+    var freeze: String = "head"
 
     @Option(
         name: .customLong("drift-sample"),
@@ -50,7 +55,8 @@ struct DynamicEvaluationOptions: ParsableArguments {
 
     var settings: DynamicEvaluation.Settings {
         DynamicEvaluation.Settings(
-            learningRate: learningRate, span: span, rule: DynamicEvaluation.Rule(rawValue: rule)!, decay: decay)
+            learningRate: learningRate, span: span, rule: DynamicEvaluation.Rule(rawValue: rule)!, decay: decay,
+            frozen: freeze == "none" ? [] : freeze.split(separator: ",").map(String.init))
     }
 
     struct Report: Encodable {
@@ -118,7 +124,7 @@ struct DynamicEvaluationOptions: ParsableArguments {
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            let description = "\(rule) lr \(learningRate) span \(span) decay \(decay)"
+            let description = "\(rule) lr \(learningRate) span \(span) decay \(decay) frozen \(freeze)"
             let data = (try? encoder.encode(Output(settings: description, files: reports, total: total))) ?? Data()
             writeOut(String(decoding: data, as: UTF8.self) + "\n")
             return

@@ -1,6 +1,6 @@
 import ArgumentParser
-import RecurAdaptation
 import Foundation
+import RecurAdaptation
 import RecurEvaluation
 import RecurKernels
 import RecurModel
@@ -64,7 +64,8 @@ extension Recur {
             if let window, window < 1 { throw ValidationError("--window must be positive") }
             guard (1...7).contains(ngramOrder) else { throw ValidationError("--ngram-order must be between 1 and 7") }
             if dynamic.enabled && (window != nil || (!ksr.enabled && !baselineCorpus.isEmpty)) {
-                throw ValidationError("--dynamic does not combine with --window, or with --baseline-corpus without --ksr")
+                throw ValidationError(
+                    "--dynamic does not combine with --window, or with --baseline-corpus without --ksr")
             }
         }
 
@@ -121,7 +122,9 @@ extension Recur {
                 baselineCorpus.isEmpty
                 ? nil : CharNGram(order: ngramOrder, texts: try texts(baselineCorpus, trainingPart: true).map(\.1))
             if ksr.enabled {
-                let learning = dynamic.enabled ? OnlineLearning.Settings(
+                let learning =
+                    dynamic.enabled
+                    ? OnlineLearning.Settings(
                         dynamic: dynamic.settings, contextBytes: OnlineLearning.Settings.standard.contextBytes) : nil
                 try ksr.run(files: scored, model: loaded, ngram: baseline, learning: learning, json: json)
                 return

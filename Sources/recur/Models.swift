@@ -128,7 +128,8 @@ extension Recur.Models {
                 let active = try catching { try store.activeAdapter(profile: profile) }
                 writeOut(
                     "profile \(profile): dropped its online layer (\(layer.bytesLearned) bytes learned in "
-                        + "\(layer.updates) updates); it now uses \(active.map { "adapter \($0.id)" } ?? "the base model")\n")
+                        + "\(layer.updates) updates); it now uses \(active.map { "adapter \($0.id)" } ?? "the base model")\n"
+                )
                 return
             }
             let now = try catching { try store.rollback(profile: profile) }

@@ -68,7 +68,8 @@ import Testing
         try Self.type(first, Array(Self.lines.suffix(20)), from: 20, version: 30)
         var unsaved = 0
         for attempt in 0..<200 where unsaved == 0 {
-            unsaved = try Self.request(first, id: 100 + attempt, "recur/status")["onlineLearning"]?["unsavedUpdates"]?
+            unsaved =
+                try Self.request(first, id: 100 + attempt, "recur/status")["onlineLearning"]?["unsavedUpdates"]?
                 .intValue ?? 0
             if unsaved == 0 { usleep(50_000) }
         }

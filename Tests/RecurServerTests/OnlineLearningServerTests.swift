@@ -135,7 +135,8 @@ import Testing
             let completion = try await connection.request(
                 "recur/complete",
                 [
-                    "textDocument": ["uri": .string(Self.uri)], "position": ["line": .int(lines.count), "character": 0],
+                    "textDocument": ["uri": .string(Self.uri)],
+                    "position": ["line": .int(lines.count), "character": 0],
                     "n": 3, "maxChars": 12, "seed": 7,
                 ])
             return (sha, try #require(completion["result"]))

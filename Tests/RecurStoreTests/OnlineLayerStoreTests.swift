@@ -29,7 +29,9 @@ func sampleLayer(profile: String, above adapter: Int64?, weights: [UInt8], bytes
         #expect(try store.onlineLayer(profile: "p") == nil)
         #expect(try store.dropOnlineLayer(profile: "p") == nil)
         // A writer that had a layer does not bring back one that was dropped.
-        #expect(try store.saveOnlineLayer(sampleLayer(profile: "p", above: nil, weights: [6]), replacingOnly: true) == .dropped)
+        #expect(
+            try store.saveOnlineLayer(sampleLayer(profile: "p", above: nil, weights: [6]), replacingOnly: true)
+                == .dropped)
         #expect(try store.onlineLayer(profile: "p") == nil)
     }
 

@@ -50,6 +50,22 @@ import Testing
         #expect(learner.model.parameters != model.parameters)
     }
 
+    /// Frozen tensors keep their weights bit for bit; the others learn.
+    @Test func frozenTensorsDoNotLearn() {
+        let model = LanguageModel<Float>(config: Self.config, seed: 9)
+        var learner = DynamicEvaluation(
+            model: model, settings: .init(learningRate: 0.003, span: 20, rule: .rms, decay: 0.01, frozen: ["head"]))
+        _ = learner.read(Self.text)
+        for entry in model.layout.entries {
+            let before = model.parameters[entry.range], after = learner.model.parameters[entry.range]
+            if entry.name.hasPrefix("head") {
+                #expect(before == after, "\(entry.name)")
+            } else {
+                #expect(before != after, "\(entry.name)")
+            }
+        }
+    }
+
     /// The same text in the same segments gives the same weights, state and score, bit for bit.
     @Test func learningIsDeterministic() {
         let model = LanguageModel<Float>(config: Self.config, seed: 9)

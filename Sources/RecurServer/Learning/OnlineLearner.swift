@@ -182,7 +182,8 @@ final class OnlineLearner: @unchecked Sendable {
             case .reset(let layer, let start, let anchor, let counters)?:
                 if var w = work { finish(&w) }
                 work = Work(
-                    learning: OnlineLearning(start: start, anchor: anchor, counters: counters, skipsSecrets: skipsSecrets),
+                    learning: OnlineLearning(
+                        start: start, anchor: anchor, counters: counters, skipsSecrets: skipsSecrets),
                     layer: layer, anchor: anchor, hasRow: counters.updates > 0)
                 condition.withLock {
                     figures.counters = counters
