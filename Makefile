@@ -114,6 +114,7 @@ bench: build
 	$(PYTHON) Benchmarks/pytorch_baseline.py --hidden 256 512 --json > $(BENCH)/pytorch.json
 	$(PYTHON) Benchmarks/compare.py $(BENCH)/recur.json $(BENCH)/pytorch.json | tee Benchmarks/results.md
 	$(PYTHON) Benchmarks/stall_bench.py --json $(BENCH)/stall.json
+	$(PYTHON) Benchmarks/learning_bench.py | tee $(BENCH)/learning.md
 	@$(MAKE) --no-print-directory soak
 
 # The soak: 100,000 edits and 10,000 completions over 50 documents by default, SOAK=long for 1,000,000 and

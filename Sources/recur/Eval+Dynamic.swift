@@ -36,6 +36,14 @@ struct DynamicEvaluationOptions: ParsableArguments {
     var freeze: String = "head"
 
     @Option(
+        name: .customLong("dynamic-read-first"), parsing: .upToNextOption,
+        help: """
+            Texts learned from before each file is scored, as the daemon learns from the documents a user opens \
+            (initializationOptions.learnFromOpenDocuments).
+            """)
+    var readFirst: [String] = []
+
+    @Option(
         name: .customLong("drift-sample"),
         help: """
             A text of another kind: after learning each file, its loss is scored with the learned weights beside             the original ones (how far learning drifts from what the model knew).
@@ -87,11 +95,18 @@ struct DynamicEvaluationOptions: ParsableArguments {
                 frozen.read(text, learning: false).nats
             )
         }
+        let primers = try readFirst.map { path in
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CommandFailure("cannot read \(path)")
+            }
+            return [UInt8](data)
+        }
         var reports: [Report] = []
         for (path, text) in files {
             var frozen = DynamicEvaluation(model: model, settings: settings)
             let fixed = frozen.read(text, learning: false)
             var learner = DynamicEvaluation(model: model, settings: settings)
+            for primer in primers { _ = learner.read(primer) }
             let learned = learner.read(text)
             let characters = max(1, String(decoding: text, as: UTF8.self).unicodeScalars.count - 1)
             reports.append(

@@ -122,7 +122,8 @@ struct LearningWordCompleter: WordCompleter {
         typed.append(byte)
         guard byte == 0x0A else { return }
         if learning.add(LearningText(excerptOf: typed, range: settled..<typed.count)) {
-            completer.predictor = Predictor(engine: InferenceEngine(model: learning.model))
+            // Half-precision copies, as the daemon's learner publishes them.
+            completer.predictor = Predictor(engine: InferenceEngine(model: learning.model, precision: .half))
         }
         settled = typed.count
     }

@@ -253,11 +253,23 @@ struct CLI {
         let learned = try #require(total["dynamic_nats_per_char"] as? Double)
         #expect(learned < fixed * 0.7, "dynamic \(learned) against static \(fixed)")
         #expect(total["updates"] as? Int == (text.utf8.count - 1 + 49) / 50)
-        #expect(object["settings"] as? String == "rms lr 0.0007 span 50 decay 0.003")
+        #expect(object["settings"] as? String == "rms lr 0.0007 span 50 decay 0.02 frozen head")
+
+        // The keystroke-savings simulation with a completer that learns each line once typed.
+        let typed = try CLI.run([
+            "eval", "--ksr", "--dynamic", "--json", "--max-bytes", "600", "--beam", "2", file.path,
+        ])
+        #expect(typed.status == 0, "\(typed.stderr)")
+        let ksr = try #require(try JSONSerialization.jsonObject(with: Data(typed.stdout.utf8)) as? [String: Any])
+        let report = try #require((ksr["files"] as? [[String: Any]])?.first)
+        #expect((report["learning_updates"] as? Int ?? 0) >= 3, "\(report)")
+        let learning = try #require(report["recur_learning"] as? [String: Any])
+        #expect(
+            learning["keystrokesWithout"] as? Int == (report["recur"] as? [String: Any])?["keystrokesWithout"] as? Int)
 
         for arguments in [
             ["--dynamic-rule", "adam"], ["--dynamic-lr", "-1"], ["--dynamic-span", "0"], ["--dynamic-decay", "2"],
-            ["--ksr"],
+            ["--window", "64"],
         ] {
             let refused = try CLI.run(["eval", "--dynamic"] + arguments + [file.path])
             #expect(refused.status != 0 && refused.stderr.contains("--"), "\(arguments): \(refused.stderr)")

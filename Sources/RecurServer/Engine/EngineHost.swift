@@ -54,7 +54,8 @@ struct EngineHost {
             let model = try await base.value
             let profileModel = ProfileModel.resolve(storePath: storePath, profile: profile, base: model)
             await resolved(generation, profileModel, model)
-            return InferenceEngine(model: profileModel.model)
+            return profileModel.onlineLayer == nil
+                ? InferenceEngine(model: profileModel.model) : OnlineLearner.engine(profileModel.model)
         }
     }
 
