@@ -38,6 +38,8 @@ final class OnlineLearner: @unchecked Sendable {
     struct Figures: Sendable {
         var counters = OnlineLearning.Counters()
         var bytesQueued = 0
+        /// Bytes not queued because the queue was full.
+        var bytesDropped = 0
         var learningSeconds = 0.0
         var savedAt: Date?
         var unsavedUpdates = 0
@@ -80,12 +82,30 @@ final class OnlineLearner: @unchecked Sendable {
     func reset(
         _ layer: Layer, start: LanguageModel<Float>, anchor: LanguageModel<Float>, counters: OnlineLearning.Counters
     ) {
+        // The figures describe the new layer from now on, before the thread gets to it.
+        condition.withLock {
+            figures.counters = counters
+            figures.unsavedUpdates = 0
+            figures.saveError = nil
+        }
         enqueue(.reset(layer, start: start, anchor: anchor, counters))
     }
 
+    /// At most this many bytes wait for the thread: it runs only on an idle core, and a machine busy for an hour
+    /// (a long build) must not make the queue grow for as long.
+    static let queueLimit = 256 * 1024
+
+    /// Queues `text`, unless the queue is full (then it is counted in `bytesDropped`).
     func learn(_ text: LearningText) {
-        condition.withLock { figures.bytesQueued += text.learn.count }
-        enqueue(.learn(text))
+        condition.withLock {
+            guard figures.bytesQueued + text.learn.count <= Self.queueLimit else {
+                figures.bytesDropped += text.learn.count
+                return
+            }
+            figures.bytesQueued += text.learn.count
+            commands.append(.learn(text))
+            condition.signal()
+        }
     }
 
     /// Forgets the texts not learned yet (learning was turned off).
