@@ -91,8 +91,8 @@ final class OnlineLearner: @unchecked Sendable {
         enqueue(.reset(layer, start: start, anchor: anchor, counters))
     }
 
-    /// At most this many bytes wait for the thread: it runs only on an idle core, and a machine busy for an hour
-    /// (a long build) must not make the queue grow for as long.
+    /// At most this many bytes wait for the thread: it runs at low priority, and a machine busy for an hour (a long
+    /// build) must not make the queue grow for as long.
     static let queueLimit = 256 * 1024
 
     /// Queues `text`, unless the queue is full (then it is counted in `bytesDropped`).
@@ -168,13 +168,11 @@ final class OnlineLearner: @unchecked Sendable {
     private var waiting: [LearningText] = []
 
     private func run() {
-        // Below every other thread: on Linux SCHED_IDLE, so that it runs only on a core nothing else wants (nice 19
-        // where that is refused).
+        // Below the daemon's other threads, as the adaptation trainer: completions keep their core (Linux nice values
+        // are per thread). Not SCHED_IDLE: it measured no faster for completions, and on a machine kept busy (a
+        // build, the test suite) it starved learning and made recur/syncOnlineLearning wait for minutes.
         #if canImport(Glibc)
-            var parameters = sched_param()
-            if pthread_setschedparam(pthread_self(), Self.schedIdle, &parameters) != 0 {
-                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
-            }
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
         #endif
         var work: Work?
         while true {
@@ -361,9 +359,6 @@ final class OnlineLearner: @unchecked Sendable {
     static func encode(_ model: LanguageModel<Float>) -> [UInt8] {
         (try? model.encoded(half: false)) ?? []
     }
-
-    /// Linux's SCHED_IDLE policy (not exported to Swift by Glibc's module).
-    private static let schedIdle: Int32 = 5
 
     private static func threadCPUSeconds() -> Double {
         var t = timespec()
