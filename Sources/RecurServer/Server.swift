@@ -53,7 +53,8 @@ package actor Server {
     var learningBudget: LearningBudget
     var bytesSkippedBudget = 0
     var installedLearnerSequence = 0
-    private var learnerStopped = false
+    /// Saving what was learned and ending the learning thread, once started (at `shutdown` or end of input).
+    private var learnerStop: Task<Void, Never>?
 
     /// `loadModel` loads the base model; `storePath` is the store of adapted models (nil: none), `profile` the
     /// profile named on the command line (else chosen at `initialize`), and `allowAnyPath` lets `recur/adapt` read
@@ -135,16 +136,31 @@ package actor Server {
     /// The input ended (the client closed the pipe or died): exit, with status 0 only after `shutdown`.
     package func inputEnded() async {
         logger.info("input closed")
-        await stopLearning()
+        await finishLearning()
         terminate(phase == .shutDown ? 0 : 1)
     }
 
-    /// Saves what was learned and ends the learning thread (once).
-    private func stopLearning() async {
-        guard !learnerStopped else { return }
-        learnerStopped = true
-        await learner.stop()
+    /// Starts saving what was learned and ending the learning thread (once).
+    private func stopLearning() {
+        guard learnerStop == nil else { return }
+        let learner = self.learner
+        learnerStop = Task.detached { await learner.stop() }
     }
+
+    /// Waits for the learning thread to save, for up to 3 seconds: a client that does not wait for the process
+    /// to end loses at most the updates since the last save, as with `kill -9`, and the store stays sound.
+    private func finishLearning() async {
+        stopLearning()
+        guard let stop = learnerStop else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await stop.value }
+            group.addTask { try? await Task.sleep(for: .seconds(3)) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    // MARK: Handshake
 
     func initialize(id: RequestID, params: InitializeParams) throws(ResponseError) {
         guard phase == .uninitialized else {
@@ -191,11 +207,13 @@ package actor Server {
         let running = Array(inFlight.values)
         for task in running { task.cancel() }
         for task in running { await task.value }
-        await stopLearning()
+        // Saving starts now and is awaited at `exit`: clients allow `shutdown` little time (eglot: 1.5 s).
+        stopLearning()
         reply(id, NullResponse())
     }
 
-    func exit() {
+    func exit() async {
+        if phase == .shutDown { await finishLearning() }
         terminate(phase == .shutDown ? 0 : 1)
     }
 }

@@ -187,10 +187,12 @@ import Testing
         let resumed = try await Self.sync(second)
         #expect(resumed["bytesLearned"] == learned["bytesLearned"])
         #expect(resumed["weightsSHA256"] == learned["weightsSHA256"])
-        // Shutdown saves what was learned since.
+        // Shutdown saves what was learned since (answered at once; exit waits for the save).
         try await second.open(Self.uri, "")
         try await Self.type(second, ["let more = 1", "let evenMore = 2"])
-        _ = try await second.request("shutdown")
+        #expect(try await second.request("shutdown")["result"] == .null)
+        try await second.notify("exit", [:])
+        #expect(second.terminated == 0)
         let saved = try #require(try ModelStore(path: store).onlineLayer(profile: "default"))
         #expect(saved.bytesLearned > row.bytesLearned)
     }

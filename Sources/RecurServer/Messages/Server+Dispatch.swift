@@ -45,7 +45,7 @@ extension Server {
 
     static let notificationHandlers: [String: NotificationHandler] = Dictionary(uniqueKeysWithValues: [
         on(InitializedNotification.self) { _, _ in },
-        on(ExitNotification.self) { server, _ in server.exit() },
+        on(ExitNotification.self) { server, _ in await server.exit() },
         on(DidOpenTextDocumentNotification.self) { server, params in server.didOpen(params) },
         on(DidChangeTextDocumentNotification.self) { server, params in server.didChange(params) },
         on(DidCloseTextDocumentNotification.self) { server, params in server.didClose(params) },
