@@ -84,23 +84,21 @@ struct DynamicEvaluationOptions: ParsableArguments {
     /// own weights.
     func run(files: [(String, [UInt8])], model: LanguageModel<Float>, json: Bool) throws {
         var drift: (text: [UInt8], characters: Double, staticNats: Double)?
-        if let driftSample {
-            guard let data = FileManager.default.contents(atPath: driftSample) else {
-                throw CommandFailure("cannot read \(driftSample)")
-            }
-            var frozen = DynamicEvaluation(model: model, settings: settings)
-            let text = [UInt8](data)
-            drift = (
-                text, Double(max(1, String(decoding: text, as: UTF8.self).unicodeScalars.count - 1)),
-                frozen.read(text, learning: false).nats
-            )
-        }
-        let primers = try readFirst.map { path in
+        func contents(_ path: String) throws -> [UInt8] {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw CommandFailure("cannot read \(path)")
             }
             return [UInt8](data)
         }
+        if let driftSample {
+            var frozen = DynamicEvaluation(model: model, settings: settings)
+            let text = try contents(driftSample)
+            drift = (
+                text, Double(max(1, String(decoding: text, as: UTF8.self).unicodeScalars.count - 1)),
+                frozen.read(text, learning: false).nats
+            )
+        }
+        let primers = try readFirst.map(contents)
         var reports: [Report] = []
         for (path, text) in files {
             var frozen = DynamicEvaluation(model: model, settings: settings)

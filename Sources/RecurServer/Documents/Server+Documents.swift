@@ -35,7 +35,7 @@ extension Server {
             let (effects, settled) = try documents.change(
                 uri, changes, version: params.textDocument.version, encoding: encoding,
                 usesHalfPrecision: usesHalfPrecision, epoch: engineHost.epoch, tracksTyping: learningIsOn)
-            if !settled.isEmpty { queueLearning(documents[uri]!.document.buffer.bytes, settled) }
+            queueLearning(settled, of: uri)
             if effects.contains(where: \.wasAdjusted) {
                 logger.debug("didChange \(uri): positions clamped to the document")
             }
@@ -48,8 +48,7 @@ extension Server {
     func didClose(_ params: DidCloseTextDocumentParams) {
         let size = documents[params.textDocument.uri]?.document.buffer.count ?? 0
         // Closing settles what was typed: the text is final.
-        let settled = documents.settleAll(params.textDocument.uri)
-        if !settled.isEmpty { queueLearning(documents[params.textDocument.uri]!.document.buffer.bytes, settled) }
+        queueLearning(documents.settleAll(params.textDocument.uri), of: params.textDocument.uri)
         if !documents.close(params.textDocument.uri) {
             warnClient("didClose for \(params.textDocument.uri), which is not open: ignored")
         }

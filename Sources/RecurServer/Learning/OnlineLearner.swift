@@ -207,6 +207,7 @@ final class OnlineLearner: @unchecked Sendable {
                     learning: OnlineLearning(
                         start: start, anchor: anchor, counters: counters, skipsSecrets: skipsSecrets),
                     layer: layer, anchor: anchor, hasRow: counters.updates > 0)
+                // Again here: saving the previous layer (just above) may have changed them.
                 condition.withLock {
                     figures.counters = counters
                     savedUpdates = counters.updates

@@ -22,11 +22,16 @@ extension Server {
         }
     }
 
+    /// Hands the `settled` ranges of open document `uri` to the learner.
+    func queueLearning(_ settled: [Range<Int>], of uri: DocumentURI) {
+        guard !settled.isEmpty, let entry = documents[uri] else { return }
+        queueLearning(entry.document.buffer.bytes, settled)
+    }
+
     /// A completion request at `cursor` says where the cursor is: what it left settles.
     func cursorAt(_ uri: DocumentURI, offset: Int) {
-        guard learningIsOn, let entry = documents[uri] else { return }
-        let settled = documents.settle(uri, cursor: offset)
-        if !settled.isEmpty { queueLearning(entry.document.buffer.bytes, settled) }
+        guard learningIsOn else { return }
+        queueLearning(documents.settle(uri, cursor: offset), of: uri)
     }
 
     /// The profile's model was (re)loaded: the learner continues its online layer from there.
@@ -68,10 +73,7 @@ extension Server {
     /// Settles every document's typed text, waits until the learner has learned it all, and uses its weights.
     func syncOnlineLearning() async -> OnlineLearningStatus {
         if learningIsOn {
-            for uri in documents.entries.keys.sorted() {
-                let settled = documents.settleAll(uri)
-                if !settled.isEmpty { queueLearning(documents[uri]!.document.buffer.bytes, settled) }
-            }
+            for uri in documents.entries.keys.sorted() { queueLearning(documents.settleAll(uri), of: uri) }
         }
         // The engine's load resolves the layer the learner starts from; wait for it.
         _ = try? await engineHost.engine.value
