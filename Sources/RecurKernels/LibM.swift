@@ -17,3 +17,4 @@ import CBLAS
 
 @inline(__always) func recurSetBLASThreads(_ n: Int) { recur_blas_set_threads(Int32(n)) }
 @inline(__always) func recurGetBLASThreads() -> Int { Int(recur_blas_get_threads()) }
+@inline(__always) func recurBLASCore() -> String { String(cString: recur_blas_core()) }

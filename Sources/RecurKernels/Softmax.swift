@@ -51,4 +51,6 @@ package enum Softmax {
 package enum BLASThreads {
     package static func set(_ count: Int) { recurSetBLASThreads(count) }
     package static var current: Int { recurGetBLASThreads() }
+    /// The kernels the BLAS runs ("Haswell", "SkylakeX", ...: OpenBLAS's core name; "Accelerate" on macOS).
+    package static var core: String { recurBLASCore() }
 }

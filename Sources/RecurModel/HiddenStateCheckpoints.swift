@@ -33,7 +33,7 @@ package struct TextTail: Sendable, Equatable {
 ///
 /// Every state is bit-identical to a fresh run of single-row steps over the same bytes. Where the two chains both
 /// have to advance, they do so as one two-row step when the engine's rows are computed independently (the
-/// half-precision kernels), which halves the cost of a jump; otherwise one chain after the other.
+/// half-precision and int8 kernels), which halves the cost of a jump; otherwise one chain after the other.
 package struct HiddenStateCheckpoints: Sendable {
     package let window: ContextWindow
     package let spacing: Int
@@ -148,7 +148,7 @@ package struct HiddenStateCheckpoints: Sendable {
                 states.append(RecurrentState(config: predictor.config))
             }
         }
-        let batched = starts.count > 1 && predictor.engine.usesHalfPrecision
+        let batched = starts.count > 1 && predictor.engine.rowsAreIndependent
         if batched {
             // The chain that is behind catches up alone; from there on, both advance as rows of one step.
             let lead = offsets.max()!

@@ -1,14 +1,54 @@
 import RecurKernels
 
 /// How inference multiplies by the weights.
-package enum InferencePrecision: Sendable, Equatable {
+package enum InferencePrecision: String, Sendable, Equatable, CaseIterable {
     /// Half precision when the weights are exactly representable in it (a model stored as float16) and the CPU has
     /// the kernels; otherwise single. Never changes results beyond the order of summation.
-    case automatic
+    case automatic = "auto"
     /// Single-precision BLAS.
-    case single
-    /// Half-precision weights (rounded if needed), where the CPU has the kernels.
-    case half
+    case single = "f32"
+    /// Half-precision weights (rounded if needed), where the CPU has the kernels; otherwise single.
+    case half = "f16"
+    /// Int8 weights with a scale per row, inputs quantised per row to int16 (see `Int8Matrix`): a quarter of
+    /// float32's bytes. Every CPU runs it (the scalar kernel at worst), with the same bits on every kernel path.
+    case int8
+
+    /// What the commands and the daemon use unless told otherwise: int8 passes the quality guard on the shipped
+    /// model (held-out loss within +0.3% of float32 in every domain; see the README's "Precision").
+    package static let standard = InferencePrecision.int8
+}
+
+/// A weight matrix in the reduced precision that small-batch products use.
+enum PackedWeights: Sendable {
+    case half(HalfMatrix)
+    case int8(Int8Matrix)
+
+    init?(_ values: UnsafePointer<Float>, rows: Int, columns: Int, precision: InferencePrecision) {
+        switch precision {
+        case .half: self = .half(HalfMatrix(values, rows: rows, columns: columns)!)
+        case .int8: self = .int8(Int8Matrix(values, rows: rows, columns: columns))
+        case .single, .automatic: return nil
+        }
+    }
+
+    var byteCount: Int {
+        switch self {
+        case .half(let m): m.rows * m.columns * 2
+        case .int8(let m): m.byteCount
+        }
+    }
+
+    /// y (R × rows, stride ldy) += x (R × columns, stride ldx) · Wᵀ.
+    @inline(__always)
+    func multiplyAdd(
+        _ x: UnsafePointer<Float>, ldx: Int, count r: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
+        scratch: QuantizedInputs
+    ) {
+        switch self {
+        case .half(let m): m.multiplyAdd(x, ldx: ldx, count: r, into: y, ldy: ldy)
+        case .int8(let m): m.multiplyAdd(x, ldx: ldx, count: r, into: y, ldy: ldy, scratch: scratch)
+        }
+    }
 }
 
 /// Read-only, precomputed inference weights. Shared freely between tasks; each caller brings its own
@@ -20,17 +60,37 @@ package final class InferenceEngine: Sendable {
     package let model: LanguageModel<Float>
     package var config: ModelConfig { model.config }
     let inputTable: [Float]  // (V, G·H)
-    /// Half-precision copies for small-batch products: W_hh per layer, W_ih per layer (nil for layer 0), the head.
-    let halfHH: [HalfMatrix]
-    let halfIH: [HalfMatrix?]
-    let halfHead: HalfMatrix?
-    func halfHiddenWeights(layer k: Int) -> HalfMatrix? { k < halfHH.count ? halfHH[k] : nil }
-    func halfInputWeights(layer k: Int) -> HalfMatrix? { k < halfIH.count ? halfIH[k] : nil }
+    /// Reduced-precision copies for small-batch products: W_hh per layer, W_ih per layer (nil for layer 0), the
+    /// head. Empty when products run in single precision.
+    let packedHH: [PackedWeights]
+    let packedIH: [PackedWeights?]
+    let packedHead: PackedWeights?
+    func packedHiddenWeights(layer k: Int) -> PackedWeights? { k < packedHH.count ? packedHH[k] : nil }
+    func packedInputWeights(layer k: Int) -> PackedWeights? { k < packedIH.count ? packedIH[k] : nil }
 
-    /// Whether steps run on the half-precision copies.
-    package var usesHalfPrecision: Bool { halfHead != nil }
+    /// The precision the products run in: never `.automatic`, and `.single` where the CPU lacks what was asked.
+    package let precision: InferencePrecision
 
-    package init(model: LanguageModel<Float>, precision: InferencePrecision = .automatic) {
+    /// Whether each row of a batched step is computed alone, bit-identical to a single-row step (true for the
+    /// half and int8 kernels; BLAS may block a batch differently).
+    package var rowsAreIndependent: Bool { packedHead != nil }
+
+    /// What the products run on, for status lines and benchmarks: "int8 (avx512-vnni)", "float16 (avx2-f16c)"
+    /// or "float32 (BLAS)".
+    package var kernelDescription: String {
+        switch precision {
+        case .int8: "int8 (\(Int8KernelPath.best))"
+        case .half: "float16 (avx2-f16c)"
+        case .single, .automatic: "float32 (BLAS)"
+        }
+    }
+
+    /// Bytes of the reduced-precision weight copies.
+    package var packedByteCount: Int {
+        (packedHH + packedIH.compactMap { $0 } + [packedHead].compactMap { $0 }).reduce(0) { $0 + $1.byteCount }
+    }
+
+    package init(model: LanguageModel<Float>, precision requested: InferencePrecision = .automatic) {
         self.model = model
         let c = model.config, L = model.layout.layers[0]
         let gh = c.gateWidth
@@ -47,25 +107,31 @@ package final class InferenceEngine: Sendable {
             }
         }
         inputTable = table
-        let useHalf: Bool
-        switch precision {
-        case .single: useHalf = false
-        case .half: useHalf = HalfMatrix.isSupported
+        let precision: InferencePrecision
+        switch requested {
+        case .single: precision = .single
+        case .int8: precision = .int8
+        case .half: precision = HalfMatrix.isSupported ? .half : .single
         case .automatic:
-            useHalf = HalfMatrix.isSupported && HalfMatrix.isExactlyRepresentable(model.parameters)
+            precision =
+                HalfMatrix.isSupported && HalfMatrix.isExactlyRepresentable(model.parameters) ? .half : .single
         }
-        if useHalf {
+        self.precision = precision
+        if precision != .single {
             let layout = model.layout
-            (halfHH, halfIH, halfHead) = model.parameters.withUnsafeBufferPointer { pp in
+            (packedHH, packedIH, packedHead) = model.parameters.withUnsafeBufferPointer { pp in
                 let p = pp.baseAddress!
-                let hh = layout.layers.map { HalfMatrix(p + $0.weightHH, rows: gh, columns: c.hidden)! }
-                let ih = layout.layers.enumerated().map { k, l in
-                    k == 0 ? nil : HalfMatrix(p + l.weightIH, rows: gh, columns: c.hidden)
+                let hh = layout.layers.map {
+                    PackedWeights(p + $0.weightHH, rows: gh, columns: c.hidden, precision: precision)!
                 }
-                return (hh, ih, HalfMatrix(p + layout.headWeight, rows: c.vocab, columns: c.hidden))
+                let ih = layout.layers.enumerated().map { k, l in
+                    k == 0 ? nil : PackedWeights(p + l.weightIH, rows: gh, columns: c.hidden, precision: precision)
+                }
+                let head = PackedWeights(p + layout.headWeight, rows: c.vocab, columns: c.hidden, precision: precision)
+                return (hh, ih, head)
             }
         } else {
-            (halfHH, halfIH, halfHead) = ([], [], nil)
+            (packedHH, packedIH, packedHead) = ([], [], nil)
         }
     }
 }
@@ -77,8 +143,9 @@ package final class Predictor {
     package var config: ModelConfig { engine.config }
     /// Bytes a priming chunk covers: bounds scratch memory for long spans.
     package static let chunk = 256
-    /// Up to this many rows, products use the half-precision copies when the engine has them; BLAS beyond.
-    static let halfRowLimit = 32
+    /// Up to this many rows, products use the reduced-precision copies when the engine has them; BLAS beyond
+    /// (except int8 priming, which keeps to the int8 weights so that a primed state equals a stepped one).
+    static let packedRowLimit = 32
 
     private var gates: Buffer<Float>  // (rows, G·H)
     private var hiddenProj: Buffer<Float>  // (rows, G·H)
@@ -88,6 +155,7 @@ package final class Predictor {
     private var scoreRows: Buffer<Float>  // (rows, H) top-layer h before each byte, when scoring
     private var logits: Buffer<Float>  // (rows, V)
     private var scratchV: Buffer<Float>  // (V)
+    private let quantized = QuantizedInputs()
     private var capacity = 0
 
     package init(engine: InferenceEngine) {
@@ -141,13 +209,13 @@ package final class Predictor {
                             let below = UnsafePointer(s + offsets[k - 1].h)
                             project(
                                 rows: R, input: below, width: H, weight: p + L.weightIH,
-                                half: engine.halfInputWeights(layer: k),
+                                packed: engine.packedInputWeights(layer: k),
                                 bias: p + L.biasIH, out: a)
                         }
                         let h = s + offsets[k].h
                         project(
                             rows: R, input: h, width: H, weight: p + L.weightHH,
-                            half: engine.halfHiddenWeights(layer: k),
+                            packed: engine.packedHiddenWeights(layer: k),
                             bias: p + L.biasHH, out: hiddenProj.pointer)
                         pointwise(rows: R, a: a, hp: hiddenProj.pointer, hPrev: h, cState: s + offsets[k].c, hOut: h)
                     }
@@ -159,13 +227,13 @@ package final class Predictor {
     /// out (R, G·H) = input (R, width) · Wᵀ + bias, as GEMV when R is 1.
     @inline(__always)
     private func project(
-        rows R: Int, input: UnsafePointer<Float>, width: Int, weight: UnsafePointer<Float>, half: HalfMatrix?,
+        rows R: Int, input: UnsafePointer<Float>, width: Int, weight: UnsafePointer<Float>, packed: PackedWeights?,
         bias: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>
     ) {
         let GH = config.gateWidth
         for r in 0..<R { (out + r * GH).update(from: bias, count: GH) }
-        if let half, R <= Self.halfRowLimit {
-            half.multiplyAdd(input, ldx: width, count: R, into: out, ldy: GH)
+        if let packed, R <= Self.packedRowLimit || engine.precision == .int8 {
+            packed.multiplyAdd(input, ldx: width, count: R, into: out, ldy: GH, scratch: quantized)
         } else if R == 1 {
             Float.gemv(trans: false, m: GH, n: width, alpha: 1, a: weight, lda: width, x: input, beta: 1, y: out)
         } else {
@@ -239,6 +307,10 @@ package final class Predictor {
                             for (t, byte) in bytes.enumerated() {
                                 (a + t * GH).update(from: table.baseAddress! + Int(byte) * GH, count: GH)
                             }
+                        } else if engine.precision == .int8 {
+                            project(
+                                rows: T, input: out, width: H, weight: p + L.weightIH,
+                                packed: engine.packedInputWeights(layer: k), bias: p + L.biasIH, out: a)
                         } else {
                             for t in 0..<T { (a + t * GH).update(from: p + L.biasIH, count: GH) }
                             Float.gemm(
@@ -250,7 +322,7 @@ package final class Predictor {
                         for t in 0..<T {
                             project(
                                 rows: 1, input: h, width: H, weight: p + L.weightHH,
-                                half: engine.halfHiddenWeights(layer: k),
+                                packed: engine.packedHiddenWeights(layer: k),
                                 bias: p + L.biasHH, out: hp)
                             pointwise(rows: 1, a: a + t * GH, hp: hp, hPrev: h, cState: s + offsets[k].c, hOut: h)
                             (out + t * H).update(from: h, count: H)
@@ -269,9 +341,13 @@ package final class Predictor {
         engine.model.parameters.withUnsafeBufferPointer { pp in
             let p = pp.baseAddress!
             for t in 0..<T { (lg + t * V).update(from: p + engine.model.layout.headBias, count: V) }
-            Float.gemm(
-                transA: false, transB: true, m: T, n: V, k: H, alpha: 1, a: rowsH.pointer, lda: H,
-                b: p + engine.model.layout.headWeight, ldb: H, beta: 1, c: lg, ldc: V)
+            if engine.precision == .int8, let packed = engine.packedHead {
+                packed.multiplyAdd(rowsH.pointer, ldx: H, count: T, into: lg, ldy: V, scratch: quantized)
+            } else {
+                Float.gemm(
+                    transA: false, transB: true, m: T, n: V, k: H, alpha: 1, a: rowsH.pointer, lda: H,
+                    b: p + engine.model.layout.headWeight, ldb: H, beta: 1, c: lg, ldc: V)
+            }
         }
         Softmax.logSoftmax(lg, into: lg, rows: T, width: V, scratch: scratchV.pointer)
         for (t, byte) in bytes.enumerated() { logProbabilities[t] = lg[t * V + Int(byte)] }
@@ -303,8 +379,8 @@ package final class Predictor {
             state.values.withUnsafeBufferPointer { sv in
                 let top = sv.baseAddress! + state.offset(layer: c.layers - 1, part: 0)
                 for r in 0..<R { (lg + r * V).update(from: p + engine.model.layout.headBias, count: V) }
-                if let half = engine.halfHead, R <= Self.halfRowLimit {
-                    half.multiplyAdd(top, ldx: H, count: R, into: lg, ldy: V)
+                if let packed = engine.packedHead, R <= Self.packedRowLimit {
+                    packed.multiplyAdd(top, ldx: H, count: R, into: lg, ldy: V, scratch: quantized)
                 } else if R == 1 {
                     Float.gemv(
                         trans: false, m: V, n: H, alpha: 1, a: p + engine.model.layout.headWeight, lda: H, x: top,

@@ -15,7 +15,7 @@ extension Server {
         let model = engine.map { e in
             RecurStatus.Model(
                 name: engineHost.modelName, architecture: e.config.description, parameters: e.model.parameters.count,
-                sha256: e.model.sourceSHA256, precision: e.usesHalfPrecision ? "float16 weights" : "float32")
+                sha256: e.model.sourceSHA256, precision: e.kernelDescription)
         }
         var status = RecurStatus(
             model: model, openDocuments: documents.count, hiddenStates: documents.hiddenStates,

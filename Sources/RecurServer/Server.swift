@@ -30,7 +30,7 @@ package actor Server {
     private(set) var phase = Phase.uninitialized
     var encoding = PositionEncoding.utf16
     /// Whether the current engine's rows are computed independently (so an accepted candidate's state is exact).
-    var usesHalfPrecision = false
+    var rowsAreIndependent = false
     var latencies = LatencyRecorder()
     /// Each request gets its own seed, so repeated requests at one position offer fresh samples.
     var requestCounter: UInt64 = 0
@@ -62,12 +62,13 @@ package actor Server {
     /// default model 0.03% in held-out loss against any longer context, and bounds a jump to 128 steps
     /// (Protocol/README.md). `checkpointBudget`: hidden states kept across documents (4 KB each with the default
     /// model). `onlineLearning`: learn from what the user types (initializationOptions may change it), saving the
-    /// online layer every `learningSaveInterval` seconds of learning.
+    /// online layer every `learningSaveInterval` seconds of learning. `precision`: how the products run.
     package init(
         modelName: String, loadModel: @escaping @Sendable () throws -> LanguageModel<Float>,
         storePath: String? = nil, profile: String? = nil, allowAnyPath: Bool = false,
         window: ContextWindow = ContextWindow(interval: 64), checkpointBudget: Int = 1024,
         onlineLearning: Bool = true, learningSaveInterval: TimeInterval = 300,
+        precision: InferencePrecision = .standard,
         send: @escaping @Sendable ([UInt8]) -> Void,
         terminate: @escaping @Sendable (Int32) -> Void, logger: Logger = Logger(label: "recur.server")
     ) {
@@ -76,7 +77,8 @@ package actor Server {
         self.logger = logger
         profileFromCommandLine = profile
         // Loads in parallel with the handshake, so `initialize` is answered at once.
-        engineHost = EngineHost(modelName: modelName, loadModel: loadModel, storePath: storePath)
+        engineHost = EngineHost(
+            modelName: modelName, loadModel: loadModel, storePath: storePath, precision: precision)
         engineHost.profile = profile ?? "default"
         let budget = max(checkpointBudget, ServerSettings.minimumCheckpointBudget)
         settings = ServerSettings(checkpointBudget: budget, allowAnyPath: allowAnyPath)
@@ -85,7 +87,7 @@ package actor Server {
         let (stream, continuation) = AsyncStream.makeStream(
             of: OnlineLearner.Publication.self, bufferingPolicy: .bufferingNewest(1))
         learnedWeights = stream
-        learner = OnlineLearner(saveInterval: learningSaveInterval) { continuation.yield($0) }
+        learner = OnlineLearner(saveInterval: learningSaveInterval, precision: precision) { continuation.yield($0) }
         learningBudget = LearningBudget(bytesPerMinute: settings.learningBudget)
     }
 

@@ -11,6 +11,7 @@ extension Recur {
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var model: ModelOptions
+        @OptionGroup(title: "Inference") var inference: InferenceOptions
 
         @Option(name: .customLong("n"), help: "How many samples to draw (distinct ones are printed).")
         var count: Int = 5
@@ -46,7 +47,7 @@ extension Recur {
             } else {
                 prefix = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
             }
-            let predictor = Predictor(engine: InferenceEngine(model: try model.load()))
+            let predictor = Predictor(engine: inference.engine(try model.load()))
             var state = RecurrentState(config: predictor.config)
             let started = DispatchTime.now().uptimeNanoseconds
             predictor.advance(&state, through: prefix)

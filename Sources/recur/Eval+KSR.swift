@@ -47,9 +47,9 @@ struct KeystrokeSavingsOptions: ParsableArguments {
     /// `learning`: also simulate the user with Recur learning as they type (`--dynamic`).
     func run(
         files: [(String, [UInt8])], model: LanguageModel<Float>, ngram: CharNGram?,
-        learning: OnlineLearning.Settings?, json: Bool
+        learning: OnlineLearning.Settings?, inference: InferenceOptions, json: Bool
     ) throws {
-        let predictor = Predictor(engine: InferenceEngine(model: model))
+        let predictor = Predictor(engine: inference.engine(model))
         var reports: [Report] = []
         let options = WordCompletion.Options(count: top, beamWidth: beam, maxBytes: 32, modelWeight: modelWeight)
         for (path, all) in files {
@@ -64,7 +64,8 @@ struct KeystrokeSavingsOptions: ParsableArguments {
                     text: text, completer: &buffer, top: top, minimumPrefix: minPrefix))
             if let learning {
                 // Each file starts from the model's own weights.
-                var learner = LearningWordCompleter(model: model, options: options, settings: learning)
+                var learner = LearningWordCompleter(
+                    model: model, options: options, settings: learning, precision: inference.precision)
                 report.recur_learning = KeystrokeSavings.simulate(
                     text: text, completer: &learner, top: top, minimumPrefix: minPrefix)
                 report.learning_updates = learner.learning.counters.updates
@@ -112,8 +113,15 @@ struct LearningWordCompleter: WordCompleter {
     private var typed: [UInt8] = []
     private var settled = 0
 
-    init(model: LanguageModel<Float>, options: WordCompletion.Options, settings: OnlineLearning.Settings) {
-        completer = ModelWordCompleter(predictor: Predictor(engine: InferenceEngine(model: model)), options: options)
+    private let precision: InferencePrecision
+
+    init(
+        model: LanguageModel<Float>, options: WordCompletion.Options, settings: OnlineLearning.Settings,
+        precision: InferencePrecision
+    ) {
+        self.precision = precision
+        completer = ModelWordCompleter(
+            predictor: Predictor(engine: InferenceEngine(model: model, precision: precision)), options: options)
         learning = OnlineLearning(start: model, anchor: model, settings: settings)
     }
 
@@ -122,8 +130,8 @@ struct LearningWordCompleter: WordCompleter {
         typed.append(byte)
         guard byte == 0x0A else { return }
         if learning.add(LearningText(excerptOf: typed, range: settled..<typed.count)) {
-            // Half-precision copies, as the daemon's learner publishes them.
-            completer.predictor = Predictor(engine: InferenceEngine(model: learning.model, precision: .half))
+            // In the daemon's precision, as its learner publishes them.
+            completer.predictor = Predictor(engine: InferenceEngine(model: learning.model, precision: precision))
         }
         settled = typed.count
     }

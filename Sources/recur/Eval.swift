@@ -19,6 +19,7 @@ extension Recur {
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var model: ModelOptions
+        @OptionGroup(title: "Inference") var inference: InferenceOptions
 
         @Flag(help: "Print JSON.")
         var json = false
@@ -126,10 +127,11 @@ extension Recur {
                     dynamic.enabled
                     ? OnlineLearning.Settings(
                         dynamic: dynamic.settings, contextBytes: OnlineLearning.Settings.standard.contextBytes) : nil
-                try ksr.run(files: scored, model: loaded, ngram: baseline, learning: learning, json: json)
+                try ksr.run(
+                    files: scored, model: loaded, ngram: baseline, learning: learning, inference: inference, json: json)
                 return
             }
-            let predictor = Predictor(engine: InferenceEngine(model: loaded))
+            let predictor = Predictor(engine: inference.engine(loaded))
             var scores: [Score] = []
             for (path, bytes) in scored {
                 let characters = String(decoding: bytes, as: UTF8.self).unicodeScalars.count

@@ -9,6 +9,7 @@ extension Recur {
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var model: ModelOptions
+        @OptionGroup(title: "Inference") var inference: InferenceOptions
 
         @Option(help: "Text to prime the model with.")
         var prompt: String = "\n"
@@ -29,7 +30,7 @@ extension Recur {
 
         func run() throws {
             global.bootstrap()
-            let predictor = Predictor(engine: InferenceEngine(model: try model.load()))
+            let predictor = Predictor(engine: inference.engine(try model.load()))
             var state = RecurrentState(config: predictor.config)
             predictor.advance(&state, through: Array(prompt.utf8))
             writeOut(prompt)

@@ -51,6 +51,37 @@ struct ModelOptions: ParsableArguments {
     var baseName: String { model.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "default (embedded)" }
 }
 
+/// How inference runs: the precision of the products and the threads that split them.
+struct InferenceOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "Weights for inference: int8 (per-row scales), f16 or f32. int8 is within 0.3% of f32's loss.",
+            valueName: "f32|f16|int8"))
+    var precision: InferencePrecision = .standard
+
+    @Option(help: "Threads that split each product of a step (1: the calling thread only).")
+    var threads: Int = 2
+
+    func validate() throws {
+        guard (1...8).contains(threads) else { throw ValidationError("--threads must be between 1 and 8") }
+    }
+
+    /// The engine for `model` in this precision, with the thread pool set to --threads.
+    func engine(_ model: LanguageModel<Float>) -> InferenceEngine {
+        ThreadPool.threads = threads
+        return InferenceEngine(model: model, precision: precision)
+    }
+}
+
+extension InferencePrecision: ExpressibleByArgument {
+    public init?(argument: String) {
+        guard let value = InferencePrecision(rawValue: argument), value != .automatic else { return nil }
+        self = value
+    }
+
+    public static var allValueStrings: [String] { ["f32", "f16", "int8"] }
+}
+
 /// Where the store is: --store, else $XDG_DATA_HOME/recur/recur.sqlite.
 struct StoreOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The SQLite store. Default: $XDG_DATA_HOME/recur/recur.sqlite.", valueName: "path"))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import RecurKernels
 import RecurModel
 import RecurProtocol
 import RecurServer
@@ -20,6 +21,7 @@ extension Recur {
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var model: ModelOptions
+        @OptionGroup(title: "Inference") var inference: InferenceOptions
 
         @Flag(
             name: .customLong("allow-any-path"),
@@ -40,11 +42,13 @@ extension Recur {
             global.bootstrap()
             let transport = StdioTransport()
             let modelOptions = model
+            ThreadPool.threads = inference.threads
             let server = Server(
                 modelName: model.model ?? "default (embedded)",
                 loadModel: { try modelOptions.loadBase() },
                 storePath: model.store.path, profile: model.profile, allowAnyPath: allowAnyPath,
                 onlineLearning: onlineLearning, learningSaveInterval: max(1, learningSaveInterval),
+                precision: inference.precision,
                 send: transport.send,
                 terminate: { code in Foundation.exit(code) })
             let (messages, continuation) = AsyncStream.makeStream(of: DecodedMessage.self)

@@ -85,8 +85,8 @@ import Testing
         model.parameters = model.parameters.map { Float(Float16($0)) }
         let single = Predictor(engine: InferenceEngine(model: model, precision: .single))
         let halfEngine = InferenceEngine(model: model)
-        #expect(halfEngine.usesHalfPrecision == HalfMatrix.isSupported)
-        #expect(!InferenceEngine(model: LanguageModel(config: config, seed: 8)).usesHalfPrecision, "rounding is opt-in")
+        #expect(halfEngine.rowsAreIndependent == HalfMatrix.isSupported)
+        #expect(!InferenceEngine(model: LanguageModel(config: config, seed: 8)).rowsAreIndependent, "rounding is opt-in")
         let half = Predictor(engine: halfEngine)
         let text = Array(InferenceTests.text)
         var a = RecurrentState(config: config), b = a

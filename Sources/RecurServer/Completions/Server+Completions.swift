@@ -90,7 +90,7 @@ extension Server {
                 generation = engineHost.generation
                 engine = try await engineHost.engine.value
             } while generation != engineHost.generation
-            usesHalfPrecision = engine.usesHalfPrecision
+            rowsAreIndependent = engine.rowsAreIndependent
             return (engine, generation, engineHost.epoch)
         } catch {
             logger.error("the model could not be loaded: \(error)")

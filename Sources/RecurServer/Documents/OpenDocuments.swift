@@ -58,7 +58,7 @@ struct OpenDocuments {
     /// settled and returned.
     mutating func change(
         _ uri: DocumentURI, _ changes: [TextChange], version: Int, encoding: PositionEncoding,
-        usesHalfPrecision: Bool, epoch: Int, tracksTyping: Bool = false
+        rowsAreIndependent: Bool, epoch: Int, tracksTyping: Bool = false
     ) throws(TextBuffer.Error) -> (effects: [EditEffect], settled: [Range<Int>]) {
         // A whole-text change from a client that syncs in full: only the part that differs was typed.
         let before = tracksTyping && changes.count == 1 && changes[0].isFull ? entries[uri]!.document.buffer : nil
@@ -79,7 +79,7 @@ struct OpenDocuments {
         if let first = effects.firstChangedOffset {
             entries[uri]!.states.textChanged(from: first)
             reuseAcceptedCandidate(
-                uri, firstChanged: first, usesHalfPrecision: usesHalfPrecision, epoch: epoch)
+                uri, firstChanged: first, rowsAreIndependent: rowsAreIndependent, epoch: epoch)
         }
         return (effects, settled)
     }
@@ -124,11 +124,12 @@ struct OpenDocuments {
 
     /// When an edit left the text before the last completion's offset alone and put one of its continuations
     /// right there (the user accepted it), that continuation's state is already known: record it. (With the
-    /// half-precision kernels a batched row is bit-identical to a single-row run, so nothing changes but speed.)
+    /// half-precision and int8 kernels a batched row is bit-identical to a single-row run, so nothing changes but
+    /// speed.)
     private mutating func reuseAcceptedCandidate(
-        _ uri: DocumentURI, firstChanged: Int, usesHalfPrecision: Bool, epoch: Int
+        _ uri: DocumentURI, firstChanged: Int, rowsAreIndependent: Bool, epoch: Int
     ) {
-        guard let entry = entries[uri], !entry.candidates.isEmpty, usesHalfPrecision else { return }
+        guard let entry = entries[uri], !entry.candidates.isEmpty, rowsAreIndependent else { return }
         entries[uri]!.candidates = []
         let offset = entry.candidatesOffset
         guard firstChanged >= offset else { return }

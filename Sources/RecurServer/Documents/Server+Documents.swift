@@ -34,7 +34,7 @@ extension Server {
         do {
             let (effects, settled) = try documents.change(
                 uri, changes, version: params.textDocument.version, encoding: encoding,
-                usesHalfPrecision: usesHalfPrecision, epoch: engineHost.epoch, tracksTyping: learningIsOn)
+                rowsAreIndependent: rowsAreIndependent, epoch: engineHost.epoch, tracksTyping: learningIsOn)
             queueLearning(settled, of: uri)
             if effects.contains(where: \.wasAdjusted) {
                 logger.debug("didChange \(uri): positions clamped to the document")

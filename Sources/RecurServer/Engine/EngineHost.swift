@@ -24,10 +24,16 @@ struct EngineHost {
     var storePath: String?
     private(set) var activeAdapterID: Int64?
     private(set) var storeWarnings: [String] = []
+    /// How the products of every engine run (`InferencePrecision`).
+    let precision: InferencePrecision
 
-    init(modelName: String, loadModel: @escaping @Sendable () throws -> LanguageModel<Float>, storePath: String?) {
+    init(
+        modelName: String, loadModel: @escaping @Sendable () throws -> LanguageModel<Float>, storePath: String?,
+        precision: InferencePrecision
+    ) {
         self.modelName = modelName
         self.storePath = storePath
+        self.precision = precision
         profile = "default"
         baseModel = Task.detached(priority: .userInitiated) { try loadModel() }
         engine = Task { throw ResponseError.serverNotInitialized }
@@ -50,12 +56,14 @@ struct EngineHost {
         generation += 1
         epoch = generation
         let generation = generation, base = baseModel, storePath = storePath, profile = profile
+        let precision = precision
         engine = Task.detached(priority: .userInitiated) {
             let model = try await base.value
             let profileModel = ProfileModel.resolve(storePath: storePath, profile: profile, base: model)
             await resolved(generation, profileModel, model)
             return profileModel.onlineLayer == nil
-                ? InferenceEngine(model: profileModel.model) : OnlineLearner.engine(profileModel.model)
+                ? InferenceEngine(model: profileModel.model, precision: precision)
+                : OnlineLearner.engine(profileModel.model, precision: precision)
         }
     }
 

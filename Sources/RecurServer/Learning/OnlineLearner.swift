@@ -62,14 +62,17 @@ final class OnlineLearner: @unchecked Sendable {
     private let publish: @Sendable (Publication) -> Void
     let saveInterval: TimeInterval
     let skipsSecrets: Bool
+    /// The precision of the engines it publishes: the daemon's.
+    let precision: InferencePrecision
 
     /// `publish` is called on the learning thread with each new set of weights.
     init(
-        saveInterval: TimeInterval = 300, skipsSecrets: Bool = true,
+        saveInterval: TimeInterval = 300, skipsSecrets: Bool = true, precision: InferencePrecision = .standard,
         publish: @escaping @Sendable (Publication) -> Void
     ) {
         self.saveInterval = saveInterval
         self.skipsSecrets = skipsSecrets
+        self.precision = precision
         self.publish = publish
         let thread = Thread { [self] in run() }
         thread.name = "recur-learn"
@@ -280,7 +283,7 @@ final class OnlineLearner: @unchecked Sendable {
     private func publishWeights(_ w: inout Work) {
         w.sequence += 1
         let publication = Publication(
-            epoch: w.layer.epoch, sequence: w.sequence, engine: Self.engine(w.learning.model))
+            epoch: w.layer.epoch, sequence: w.sequence, engine: Self.engine(w.learning.model, precision: precision))
         w.latest = publication
         w.published = true
         publish(publication)
@@ -349,11 +352,12 @@ final class OnlineLearner: @unchecked Sendable {
         }
     }
 
-    /// Completions run on half-precision copies of the learned weights, as on the float16 model they were learned
-    /// from: learned weights are no longer exactly representable in half precision, and the single-precision
-    /// kernels would make every completion about 1.6 times slower (typing p50 3.9 -> 6.0 ms).
-    static func engine(_ model: LanguageModel<Float>) -> InferenceEngine {
-        InferenceEngine(model: model, precision: .half)
+    /// Completions run in the daemon's precision on the learned weights. Where that is `.automatic`, on
+    /// half-precision copies, as on the float16 model they were learned from: learned weights are no longer exactly
+    /// representable in half precision, and the single-precision kernels would make every completion about 1.6
+    /// times slower (typing p50 3.9 -> 6.0 ms).
+    static func engine(_ model: LanguageModel<Float>, precision: InferencePrecision) -> InferenceEngine {
+        InferenceEngine(model: model, precision: precision == .automatic ? .half : precision)
     }
 
     /// The online layer as stored: float32 safetensors (its updates are smaller than float16 can tell apart).
