@@ -22,6 +22,7 @@ Every metric is the median over --repeats independent measurements:
   train_bytes_per_s      batch 32 x seq 100 random windows of a 1 MB random corpus,
                          Adam lr 2e-3, forward + mean CE + backward +
                          clip_grad_norm_(1.0) + step; 32*100*steps / seconds
+  train_bytes_per_s_gru  the same for a 2-layer GRU of the same width
 """
 
 import argparse
@@ -232,6 +233,10 @@ def run_hidden(hidden, repeats, step_count, train_steps):
     per_block = max(2, -(-train_steps // repeats))
     rates = bench_train(train_model, per_block, repeats)
     result["train_bytes_per_s"] = statistics.median(rates)
+    # The same for a GRU of the same width.
+    torch.manual_seed(hidden + 1)
+    gru_model = CharLM("gru", LAYERS, hidden, EMBEDDING)
+    result["train_bytes_per_s_gru"] = statistics.median(bench_train(gru_model, per_block, repeats))
     result["train_steps_timed"] = per_block * repeats
     result["step_count"] = step_count
     return result

@@ -60,7 +60,9 @@ func machine() -> [String: Any] {
         "avx2": flags.contains("avx2"), "avx512f": flags.contains("avx512f"),
         "avx512_vnni": flags.contains("avx512_vnni"), "avx512_bf16": flags.contains("avx512_bf16"),
         "cores": ProcessInfo.processInfo.activeProcessorCount,
-        "int8_path": Int8KernelPath.best.description, "blas_core": BLASThreads.core,
+        "int8_path": Int8KernelPath.best.description, "sgemm_path": SmallGEMM.description,
+        "vector_math_path": VectorMath.path,
+        "blas_core": BLASThreads.core,
         "openblas_coretype_env": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "",
     ]
 }
@@ -99,7 +101,9 @@ var results: [String: [String: Double]] = [:]
 let precisions: [InferencePrecision] = [.single, .half, .int8]
 
 /// Step, priming and sampling for one engine on `threads` threads, under keys suffixed `suffix`.
-@MainActor func measureInference(_ engine: InferenceEngine, threads: Int, suffix: String, into r: inout [String: Double]) {
+@MainActor func measureInference(
+    _ engine: InferenceEngine, threads: Int, suffix: String, into r: inout [String: Double]
+) {
     ThreadPool.threads = threads
     let config = engine.config
     let predictor = Predictor(engine: engine)

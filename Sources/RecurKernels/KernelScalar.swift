@@ -1,4 +1,11 @@
 import CBLAS
+import CKernels
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The scalar types the numeric core runs on.
 ///
@@ -27,6 +34,32 @@ package protocol KernelScalar: BinaryFloatingPoint, Sendable, Codable {
     static func log(_ x: Self) -> Self
 }
 
+/// Recur's own single-precision products (CKernels/sgemm_kernels.h), used by `Float.gemm` where the CPU has AVX2 or
+/// AVX-512: they need no packing, which is what training's per-step products at 16 to 32 rows spend most in with
+/// OpenBLAS, and they run AVX-512 where the system's OpenBLAS does not (0.3.21 names newer CPUs "Prescott" or is
+/// pinned to Haswell kernels).
+package enum SmallGEMM {
+    /// The kernel path, nil where the CPU has neither (then BLAS runs every product).
+    /// RECUR_SGEMM=blas in the environment sends every product to BLAS (for comparisons).
+    package static let path: Int32? = {
+        if let setting = getenv("RECUR_SGEMM"), String(cString: setting) == "blas" { return nil }
+        let best = recur_sgemm_best_path()
+        return best == Int32(RECUR_SGEMM_NONE) ? nil : best
+    }()
+
+    /// Products with a transposed B and at least this many rows transpose B first and use the kernels; fewer go to
+    /// BLAS (a per-step product should be given a pre-transposed B instead).
+    package static let transposeRows = 64
+
+    package static var description: String {
+        switch path.map(Int.init) {
+        case RECUR_SGEMM_AVX512: "avx512"
+        case RECUR_SGEMM_AVX2: "avx2-fma"
+        default: "BLAS"
+        }
+    }
+}
+
 @inline(__always)
 private func order(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
 
@@ -37,6 +70,20 @@ extension Float: KernelScalar {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
+        if let path = SmallGEMM.path, alpha == 1, beta == 0 || beta == 1, !transB || m >= SmallGEMM.transposeRows {
+            if beta == 0 { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
+            let (rsa, csa) = transA ? (1, lda) : (lda, 1)
+            if transB {
+                // B is n × k: its transpose, once per call, costs little against m ≥ 64 rows of products.
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: k * n) { t in
+                    recur_transpose(b, n, k, ldb, t.baseAddress!)
+                    recur_sgemm(path, m, n, k, a, rsa, csa, t.baseAddress!, n, c, ldc)
+                }
+            } else {
+                recur_sgemm(path, m, n, k, a, rsa, csa, b, ldb, c, ldc)
+            }
+            return
+        }
         cblas_sgemm(
             CblasRowMajor, order(transA), order(transB), Int32(m), Int32(n), Int32(k), alpha,
             a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

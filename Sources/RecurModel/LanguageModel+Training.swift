@@ -46,6 +46,9 @@ package final class TrainingWorkspace<S: KernelScalar> {
     }
 
     let layers: [LayerCache]
+    /// W_hhᵀ (H, G·H) per layer, transposed once per forward pass so that each step's product reads the weights
+    /// in the order the small-batch kernels want, without packing them at every step.
+    let transposedHH: [Buffer<S>]
     let hiddenProjection: Buffer<S>  // (B, G·H)
     let logProbs: Buffer<S>  // (N, V)
     let rowScratch: Buffer<S>  // (V)
@@ -66,6 +69,7 @@ package final class TrainingWorkspace<S: KernelScalar> {
         layers = (0..<config.layers).map { k in
             LayerCache(rows: n, inputWidth: config.inputWidth(ofLayer: k), config: config, dropout: k > 0)
         }
+        transposedHH = (0..<config.layers).map { _ in Buffer(count: config.hidden * config.gateWidth) }
         hiddenProjection = Buffer(count: batch * config.gateWidth)
         logProbs = Buffer(count: n * config.vocab)
         rowScratch = Buffer(count: config.vocab)
@@ -194,6 +198,10 @@ extension LanguageModel {
                 transA: false, transB: true, m: N, n: GH, k: inW, alpha: 1, a: cache.input.pointer, lda: inW,
                 b: params + L.weightIH, ldb: inW, beta: 1, c: a, ldc: GH)
             let hp = ws.hiddenProjection.pointer
+            let whhT = ws.transposedHH[k].pointer  // (H, G·H)
+            for g in 0..<GH {
+                for j in 0..<H { whhT[j * GH + g] = params[L.weightHH + g * H + j] }
+            }
             for t in 0..<T {
                 for r in 0..<B { (hp + r * GH).update(from: params + L.biasHH, count: GH) }
                 let hPrev: UnsafePointer<S>? =
@@ -202,8 +210,8 @@ extension LanguageModel {
                     : stateBlock(initial, layer: k, part: 0, rows: B)
                 if let hPrev {
                     S.gemm(
-                        transA: false, transB: true, m: B, n: GH, k: H, alpha: 1, a: hPrev, lda: H,
-                        b: params + L.weightHH, ldb: H, beta: 1, c: hp, ldc: GH)
+                        transA: false, transB: false, m: B, n: GH, k: H, alpha: 1, a: hPrev, lda: H,
+                        b: whhT, ldb: GH, beta: 1, c: hp, ldc: GH)
                 }
                 let at = a + t * B * GH
                 let hOut = cache.output.pointer + t * B * H

@@ -35,10 +35,14 @@ import Testing
     @Test func everyAvailablePathMatchesTheScalarReferenceBitForBit() {
         #expect(Int8KernelPath.available.contains(.scalar))
         #expect(Int8KernelPath.best.isAvailable)
-        print("int8 kernel paths on this CPU: \(Int8KernelPath.available.map(\.description)), best \(Int8KernelPath.best)")
+        print(
+            "int8 kernel paths on this CPU: \(Int8KernelPath.available.map(\.description)), best \(Int8KernelPath.best)"
+        )
         for (i, shape) in Self.shapes.enumerated() {
             let w = Self.random(shape.rows * shape.columns, seed: UInt64(i), scale: 0.3)
-            let matrix = w.withUnsafeBufferPointer { Int8Matrix($0.baseAddress!, rows: shape.rows, columns: shape.columns) }
+            let matrix = w.withUnsafeBufferPointer {
+                Int8Matrix($0.baseAddress!, rows: shape.rows, columns: shape.columns)
+            }
             let ldx = shape.columns + 3
             let x = Self.random(shape.inputs * ldx + 1, seed: UInt64(100 + i))
             let bias = Self.random(shape.inputs * shape.rows, seed: UInt64(200 + i))
@@ -53,7 +57,9 @@ import Testing
     @Test func theReferenceIsWithinTheQuantisationBoundOfSinglePrecision() {
         for (i, shape) in Self.shapes.enumerated() {
             let w = Self.random(shape.rows * shape.columns, seed: UInt64(i), scale: 0.3)
-            let matrix = w.withUnsafeBufferPointer { Int8Matrix($0.baseAddress!, rows: shape.rows, columns: shape.columns) }
+            let matrix = w.withUnsafeBufferPointer {
+                Int8Matrix($0.baseAddress!, rows: shape.rows, columns: shape.columns)
+            }
             let ldx = shape.columns + 3
             let x = Self.random(shape.inputs * ldx + 1, seed: UInt64(100 + i))
             let zero = [Float](repeating: 0, count: shape.inputs * shape.rows)

@@ -86,7 +86,8 @@ import Testing
         let single = Predictor(engine: InferenceEngine(model: model, precision: .single))
         let halfEngine = InferenceEngine(model: model)
         #expect(halfEngine.rowsAreIndependent == HalfMatrix.isSupported)
-        #expect(!InferenceEngine(model: LanguageModel(config: config, seed: 8)).rowsAreIndependent, "rounding is opt-in")
+        #expect(
+            !InferenceEngine(model: LanguageModel(config: config, seed: 8)).rowsAreIndependent, "rounding is opt-in")
         let half = Predictor(engine: halfEngine)
         let text = Array(InferenceTests.text)
         var a = RecurrentState(config: config), b = a

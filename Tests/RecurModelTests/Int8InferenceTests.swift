@@ -73,7 +73,9 @@ import Testing
         // Scoring a span reads the same distributions as stepping does.
         var logp = [Float](repeating: 0, count: text.count)
         var scored = RecurrentState(config: config)
-        logp.withUnsafeMutableBufferPointer { predictor.advance(&scored, through: text, logProbabilities: $0.baseAddress!) }
+        logp.withUnsafeMutableBufferPointer {
+            predictor.advance(&scored, through: text, logProbabilities: $0.baseAddress!)
+        }
         var walk = RecurrentState(config: config)
         for (i, byte) in text.enumerated() {
             #expect(predictor.logProbabilities(walk)[Int(byte)] == logp[i])
