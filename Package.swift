@@ -24,7 +24,9 @@ let package = Package(
     targets: [
         // BLAS: OpenBLAS on Linux, Accelerate on macOS (see Sources/CBLAS/shim.h).
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: blasProviders),
-        // Half-precision weight kernels (AVX2/F16C, chosen at run time) for batch-1 inference.
+        // C kernels chosen at run time from what the CPU has: int8 and half-precision weights for small-batch
+        // inference, the thread pool that splits them, single-precision products for training, vector math and the
+        // cells' pointwise work.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         // Numeric core: flat buffers, BLAS wrappers, vectorised activations.
         .target(
@@ -38,7 +40,7 @@ let package = Package(
         // Byte-level language model: cells, inference state, sampling, safetensors.
         .target(
             name: "RecurModel",
-            dependencies: ["RecurKernels", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["RecurKernels", "CKernels", .product(name: "Crypto", package: "swift-crypto")]),
         // Wire protocol: Content-Length framing, JSON-RPC 2.0, LSP and recur/* message types. Foundation only.
         .target(name: "RecurProtocol"),
         // Documents: text buffers, LSP positions in UTF-8/16/32, edit application. Pure text: no model.

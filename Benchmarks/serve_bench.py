@@ -7,6 +7,7 @@ Reports p50/p95/p99 per completion request for documents of 1 KB, 100 KB and 10 
 completion after opening a 100 KB document, and the daemon's RSS with 100 open 100 KB documents.
 """
 import argparse
+import os
 import json
 import pathlib
 import statistics
@@ -97,6 +98,12 @@ def typing_latencies(client, uri, base, typed):
     return latencies
 
 
+def cpu_seconds(pid):
+    """User plus system CPU seconds of every thread of process `pid`, from /proc."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentiles(values):
     s = sorted(values)
     pick = lambda q: s[min(len(s) - 1, max(0, int(round(q / 100 * len(s) + 0.5)) - 1))]
@@ -110,6 +117,7 @@ def main():
     ap.add_argument("--text", help="held-out text to type and to fill documents with (default: Recur's sources)")
     ap.add_argument("--typed", type=int, default=5000, help="characters typed per document size")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("serve_args", nargs="*", help="more arguments for `recur serve` (after --)")
     args = ap.parse_args()
 
     if args.text:
@@ -132,10 +140,17 @@ def main():
         probe.close()
     results_startup = statistics.median(startups)
 
-    client = Client(args.recur)
+    client = Client(args.recur, arguments=("serve", *args.serve_args))
     client.request("initialize", {"capabilities": {}})
     client.notify("initialized", {})
     results = {"startup_to_initialize_ms": results_startup}
+    # Idle: the model loaded (one completion on a one-line document, then closed), nothing open.
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": "file:///idle.txt", "languageId": "plaintext",
+                                                            "version": 1, "text": "hello wor"}})
+    client.request("textDocument/completion", {"textDocument": {"uri": "file:///idle.txt"},
+                                               "position": {"line": 0, "character": 9}})
+    client.notify("textDocument/didClose", {"textDocument": {"uri": "file:///idle.txt"}})
+    results["rss_idle_MB"] = client.request("recur/status", None)["result"]["residentMemoryBytes"] / 1e6
     for label, size, count in [("1KB", 1_000, args.typed), ("100KB", 100_000, args.typed),
                                ("10MB", 10_000_000, min(args.typed, 1000))]:
         base = document(size)
@@ -175,6 +190,11 @@ def main():
         client.request("textDocument/completion", {"textDocument": {"uri": uri}, "position": position_at_end(text)})
     status = client.request("recur/status", None)["result"]
     results["rss_100_docs_MB"] = status["residentMemoryBytes"] / 1e6
+    # CPU while idle: the kernels' worker threads spin briefly after a product, then park.
+    time.sleep(1)
+    before = cpu_seconds(client.proc.pid)
+    time.sleep(5)
+    results["idle_cpu_percent"] = (cpu_seconds(client.proc.pid) - before) / 5 * 100
     results["server_p50_ms"] = status["completionLatency"]["p50Milliseconds"]
     results["server_p99_ms"] = status["completionLatency"]["p99Milliseconds"]
     client.close()
@@ -189,7 +209,9 @@ def main():
         print(f"| {label} | {r['p50_ms']:.2f} ms | {r['p95_ms']:.2f} ms | {r['p99_ms']:.2f} ms | {r['requests']} |")
     print(f"\nstart-up to the initialize response (median of 5): {results['startup_to_initialize_ms']:.1f} ms")
     print(f"time to first completion after opening 100 KB: {results['first_completion_100KB_ms']:.1f} ms")
+    print(f"RSS at idle with the model loaded: {results['rss_idle_MB']:.1f} MB")
     print(f"RSS with 100 open 100 KB documents: {results['rss_100_docs_MB']:.1f} MB")
+    print(f"CPU while idle (5 s after the last request): {results['idle_cpu_percent']:.2f}%")
     print(f"RNN steps per keystroke to keep the state current: {results['state_steps_per_keystroke']:.2f}")
 
 

@@ -13,10 +13,8 @@ MODEL_ARGS=()
 [ $# -ge 1 ] && MODEL_ARGS=(--model "$1")
 mkdir -p "$OUT"
 
-PROSE="$C/tinyshakespeare.txt $C/prose_books/adventures_of_sherlock_holmes.txt $C/prose_books/anne_of_green_gables.txt $C/prose_books/call_of_the_wild.txt $C/prose_books/devils_dictionary.txt $C/prose_books/pride_and_prejudice.txt $C/prose_jargon_file.txt"
-DOCS="$C/docs_python311_rst.txt $C/docs_swift_book_md.txt $C/docs_swift_packages_md.txt"
-PYTHON="$C/code_python311_stdlib.txt"
-SWIFT="$C/code_swift_argument_parser.txt $C/code_swift_algorithms.txt $C/code_swift_collections.txt"
+# shellcheck source=Models/domains.sh
+source Models/domains.sh
 ALL="$PROSE $DOCS $PYTHON $SWIFT"
 
 for domain in prose docs python swift; do

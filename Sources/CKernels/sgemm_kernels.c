@@ -100,21 +100,38 @@ RECUR_AVX2 static void tile256(size_t mr, size_t nr, size_t kc, const float *a, 
 
 typedef void (*tile_fn)(size_t, size_t, size_t, const float *, size_t, size_t, const float *, size_t, float *, size_t);
 
+// Copies A's rows [i0, i1) and depths [p0, p0 + kc) into `panel`, tile by tile of mr_max rows: for each depth,
+// the tile's rows side by side. A transposed A (dA in the weight gradients) would otherwise be read one 4 KB-strided
+// cache line per depth, which the prefetchers do not follow across pages.
+static void pack_a(size_t i0, size_t i1, size_t p0, size_t kc, size_t mr_max, const float *a, size_t rsa, size_t csa,
+                   float *panel) {
+    for (size_t i = i0; i < i1; i += mr_max) {
+        size_t mr = i1 - i < mr_max ? i1 - i : mr_max;
+        float *dst = panel + (i - i0) * kc;
+        for (size_t p = 0; p < kc; p++) {
+            const float *src = a + i * rsa + (p0 + p) * csa;
+            for (size_t r = 0; r < mr; r++) dst[p * mr + r] = src[r * rsa];
+        }
+    }
+}
+
 void recur_sgemm(int path, size_t m, size_t n, size_t k, const float *a, size_t rsa, size_t csa, const float *b,
                  size_t ldb, float *c, size_t ldc) {
     tile_fn tile = path == RECUR_SGEMM_AVX512 ? tile512 : tile256;
     size_t MR = path == RECUR_SGEMM_AVX512 ? 8 : 6, NR = path == RECUR_SGEMM_AVX512 ? 32 : 16;
-    // Blocks of MC rows of A stay in L2 while every strip of B passes over them; a strip's KC x NR chunk stays in
-    // L1 while the block's row tiles pass over it.
+    float panel[MC * KC];
+    // Blocks of MC rows of A, packed a chunk of KC depths at a time, stay in L1/L2 while every strip of B passes
+    // over them; a strip's KC x NR chunk stays in L1 while the block's row tiles pass over it.
     for (size_t i0 = 0; i0 < m; i0 += MC) {
         size_t i1 = m - i0 < MC ? m : i0 + MC;
-        for (size_t j = 0; j < n; j += NR) {
-            size_t nr = n - j < NR ? n - j : NR;
-            for (size_t p = 0; p < k; p += KC) {
-                size_t kc = k - p < KC ? k - p : KC;
+        for (size_t p = 0; p < k; p += KC) {
+            size_t kc = k - p < KC ? k - p : KC;
+            pack_a(i0, i1, p, kc, MR, a, rsa, csa, panel);
+            for (size_t j = 0; j < n; j += NR) {
+                size_t nr = n - j < NR ? n - j : NR;
                 for (size_t i = i0; i < i1; i += MR) {
                     size_t mr = i1 - i < MR ? i1 - i : MR;
-                    tile(mr, nr, kc, a + i * rsa + p * csa, rsa, csa, b + p * ldb + j, ldb, c + i * ldc + j, ldc);
+                    tile(mr, nr, kc, panel + (i - i0) * kc, 1, mr, b + p * ldb + j, ldb, c + i * ldc + j, ldc);
                 }
             }
         }

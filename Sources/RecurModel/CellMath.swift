@@ -1,3 +1,4 @@
+import CKernels
 import RecurKernels
 
 /// The pointwise half of each recurrent cell: everything after the two projections.
@@ -6,6 +7,19 @@ import RecurKernels
 /// plus `b_ih` (R, G·H) and is overwritten with the activated gates, which the backward pass reads.
 /// `hp` holds the hidden projection plus `b_hh` (R, G·H). Each forward sits above its backward.
 enum CellMath {
+    // Float runs the C versions (CKernels/cell_kernels.h: the same arithmetic, vectorised for AVX-512 or AVX2);
+    // the generic code below them is what Double, and the gradient checks, run.
+    @inline(__always) private static func f(_ p: UnsafeMutablePointer<some KernelScalar>) -> UnsafeMutablePointer<Float>
+    {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
+    }
+    @inline(__always) private static func f(_ p: UnsafePointer<some KernelScalar>) -> UnsafePointer<Float> {
+        UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
+    }
+    @inline(__always) private static func f(_ p: UnsafePointer<some KernelScalar>?) -> UnsafePointer<Float>? {
+        p.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) }
+    }
+
     // MARK: LSTM (gates i, f, g, o)
 
     /// c' = f·c + i·g, h' = o·tanh(c'). `tanhC` (R, H) is kept for the backward pass.
@@ -14,6 +28,9 @@ enum CellMath {
         cPrev: UnsafePointer<S>?, cOut: UnsafeMutablePointer<S>, tanhC: UnsafeMutablePointer<S>,
         hOut: UnsafeMutablePointer<S>
     ) {
+        if S.self == Float.self {
+            return recur_lstm_forward(rows, h, f(a), f(hp), f(cPrev), f(cOut), f(tanhC), f(hOut))
+        }
         let g4 = 4 * h
         for r in 0..<rows {
             let gates = a + r * g4
@@ -44,6 +61,9 @@ enum CellMath {
         cPrev: UnsafePointer<S>?, dh: UnsafePointer<S>, dc: UnsafeMutablePointer<S>,
         dA: UnsafeMutablePointer<S>
     ) {
+        if S.self == Float.self {
+            return recur_lstm_backward(rows, h, f(gates), f(tanhC), f(cPrev), f(dh), f(dc), f(dA))
+        }
         let g4 = 4 * h
         for r in 0..<rows {
             let gt = gates + r * g4
@@ -71,6 +91,7 @@ enum CellMath {
         rows: Int, hidden h: Int, a: UnsafeMutablePointer<S>, hp: UnsafePointer<S>,
         hPrev: UnsafePointer<S>?, hn: UnsafeMutablePointer<S>, hOut: UnsafeMutablePointer<S>
     ) {
+        if S.self == Float.self { return recur_gru_forward(rows, h, f(a), f(hp), f(hPrev), f(hn), f(hOut)) }
         let g3 = 3 * h
         for r in 0..<rows {
             let gates = a + r * g3
@@ -103,6 +124,9 @@ enum CellMath {
         hPrev: UnsafePointer<S>?, dh: UnsafePointer<S>, dA: UnsafeMutablePointer<S>,
         dAh: UnsafeMutablePointer<S>, dhPrev: UnsafeMutablePointer<S>
     ) {
+        if S.self == Float.self {
+            return recur_gru_backward(rows, h, f(gates), f(hn), f(hPrev), f(dh), f(dA), f(dAh), f(dhPrev))
+        }
         let g3 = 3 * h
         for r in 0..<rows {
             let gt = gates + r * g3

@@ -15,7 +15,9 @@ struct KeystrokeSavingsOptions: ParsableArguments {
     @Option(name: .customLong("min-prefix"), help: "Characters typed before completions are offered.")
     var minPrefix: Int = 0
 
-    @Option(name: .customLong("max-bytes"), help: "Simulate at most this many bytes of each file (0: all).")
+    @Option(
+        name: .customLong("max-bytes"),
+        help: "Score (with --ksr, simulate) at most this many bytes of each file, from its start (0: all).")
     var maxBytes: Int = 0
 
     @Option(help: "Beam width of the search for the model's most probable word endings.")
@@ -53,7 +55,7 @@ struct KeystrokeSavingsOptions: ParsableArguments {
         var reports: [Report] = []
         let options = WordCompletion.Options(count: top, beamWidth: beam, maxBytes: 32, modelWeight: modelWeight)
         for (path, all) in files {
-            let text = maxBytes > 0 ? Array(all.prefix(maxBytes)) : all
+            let text = all  // already cut to --max-bytes by `eval`
             var completer = ModelWordCompleter(predictor: predictor, options: options)
             var buffer = BufferWordCompleter()
             var report = Report(

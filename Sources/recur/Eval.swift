@@ -114,7 +114,7 @@ extension Recur {
         func run() throws {
             global.bootstrap()
             let loaded = try model.load()
-            let scored = try texts(files)
+            let scored = try texts(files).map { ($0.0, ksr.maxBytes > 0 ? Array($0.1.prefix(ksr.maxBytes)) : $0.1) }
             if dynamic.enabled && !ksr.enabled {
                 try dynamic.run(files: scored, model: loaded, json: json)
                 return

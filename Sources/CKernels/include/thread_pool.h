@@ -13,7 +13,7 @@
 void recur_pool_set_threads(int threads);
 int recur_pool_threads(void);
 
-/// Runs body(context, part) for every part in 0..<parts (at most 16), on the caller and the workers, and returns
+/// Runs body(context, part) for every part in 0..<parts (at most 8), on the caller and the workers, and returns
 /// when all are done. Parts must be independent.
 void recur_pool_run(void (*body)(void *context, size_t part), void *context, size_t parts);
 
