@@ -15,7 +15,8 @@ help:
 	@echo "make run     build in release mode and complete prose and code with the embedded default model"
 	@echo "make demo-train  train a small model on Recur's own source for 20 s and use it"
 	@echo "make test    run the whole test suite"
-	@echo "make bench   compare Recur with PyTorch on the same shapes (writes Benchmarks/results.md), stall, soak"
+	@echo "make bench   compare Recur with PyTorch on the same shapes (writes Benchmarks/results.md), the daemon's"
+	@echo "             latency, RSS and idle CPU, stall, learning, soak"
 	@echo "make soak    drive the daemon with edits and completions, check RSS stays flat (SOAK=long: 1M edits)"
 	@echo "make fuzz    run each libFuzzer target for FUZZ_SECONDS (default 60) with AddressSanitizer"
 	@echo "make fuzz-minimize  add what fuzzing found (new coverage only) to the committed corpora"
@@ -113,6 +114,7 @@ bench: build
 	.build/release/recur-bench --json > $(BENCH)/recur.json
 	$(PYTHON) Benchmarks/pytorch_baseline.py --hidden 256 512 --json > $(BENCH)/pytorch.json
 	$(PYTHON) Benchmarks/compare.py $(BENCH)/recur.json $(BENCH)/pytorch.json | tee Benchmarks/results.md
+	$(PYTHON) Benchmarks/serve_bench.py --typed 1000 | tee $(BENCH)/serve.md
 	$(PYTHON) Benchmarks/stall_bench.py --json $(BENCH)/stall.json
 	$(PYTHON) Benchmarks/learning_bench.py | tee $(BENCH)/learning.md
 	@$(MAKE) --no-print-directory soak

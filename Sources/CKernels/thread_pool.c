@@ -123,3 +123,9 @@ void recur_pool_run(void (*body)(void *, size_t), void *context, size_t parts) {
     while ((DONE(atomic_load(&claim)) | ran) != all) cpu_relax();
     pthread_mutex_unlock(&run_lock);
 }
+
+void recur_progress_store(long *counter, long value) { __atomic_store_n(counter, value, __ATOMIC_RELEASE); }
+
+void recur_progress_wait(const long *counter, long value) {
+    while (__atomic_load_n(counter, __ATOMIC_ACQUIRE) < value) cpu_relax();
+}

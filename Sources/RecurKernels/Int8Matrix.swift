@@ -72,6 +72,40 @@ package struct Int8Matrix: Sendable {
     }
 }
 
+extension Int8Matrix {
+    /// Rows are computed in blocks of this many: a row range given to `multiplyAdd(rows:...)` starts on one.
+    package static let rowBlock = Int(RECUR_INT8_BLOCK)
+
+    /// y (1 × rows) += x (1 × columns) · Wᵀ for the rows in `range` only (it starts on a multiple of `rowBlock`;
+    /// entries of y outside it are left alone), on the calling thread: how two threads share one product's rows.
+    package func multiplyAdd(
+        rows range: Range<Int>, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+        scratch: QuantizedInputs, path: Int8KernelPath = .best
+    ) {
+        precondition(range.lowerBound % Self.rowBlock == 0 && range.upperBound <= rows)
+        scratch.reserve(rows: 1, stride: recur_int8_padded(columns))
+        recur_int8_quantize_inputs(path.rawValue, x, columns, 1, columns, scratch.values, scratch.scales)
+        let b = Self.rowBlock
+        packed.withUnsafeBufferPointer { w in
+            scales.withUnsafeBufferPointer { s in
+                // Blocks past `range` (a partial last block) are clipped by computing into a copy.
+                let full = range.upperBound == rows || range.upperBound % b == 0
+                if full {
+                    recur_int8_gemm_blocks(
+                        path.rawValue, w.baseAddress!, s.baseAddress!, rows, columns, range.lowerBound / b,
+                        (range.upperBound + b - 1) / b, scratch.values, scratch.scales, 1, y, rows)
+                } else {
+                    var tail = [Float](repeating: 0, count: rows)
+                    recur_int8_gemm_blocks(
+                        path.rawValue, w.baseAddress!, s.baseAddress!, rows, columns, range.lowerBound / b,
+                        (range.upperBound + b - 1) / b, scratch.values, scratch.scales, 1, &tail, rows)
+                    for i in range { y[i] += tail[i] }
+                }
+            }
+        }
+    }
+}
+
 /// Scratch for the int16 copies of a product's inputs. Belongs to one task, like `Buffer`.
 package final class QuantizedInputs {
     private(set) var values: UnsafeMutablePointer<Int16>
@@ -117,4 +151,43 @@ package enum ThreadPool {
 
     /// Parts of products that workers (not callers) have run since the process started.
     package static var workerParts: UInt64 { UInt64(recur_pool_worker_parts()) }
+
+    /// Runs body(part) for every part in 0..<parts (at most 8) on the caller and the workers; returns when all are
+    /// done. A part may wait for a lower-numbered one's `Progress`, never for a higher one.
+    package static func run(parts: Int, _ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            var job = Job(body: body)
+            withUnsafeMutablePointer(to: &job) { pointer in
+                recur_pool_run(
+                    { context, part in context!.assumingMemoryBound(to: Job.self).pointee.body(Int(part)) }, pointer,
+                    parts)
+            }
+        }
+    }
+
+    private struct Job {
+        let body: (Int) -> Void
+    }
+
+    /// Counters through which the parts of a pipeline tell each other how far they got.
+    package final class Progress {
+        private let counters: UnsafeMutablePointer<Int>
+        private let count: Int
+
+        package init(count: Int) {
+            self.count = count
+            counters = .allocate(capacity: count)
+            counters.initialize(repeating: 0, count: count)
+        }
+
+        deinit { counters.deallocate() }
+
+        package func reset() { counters.update(repeating: 0, count: count) }
+
+        /// Part `part` has done `value` steps (release).
+        package func store(_ part: Int, _ value: Int) { recur_progress_store(counters + part, value) }
+
+        /// Waits until part `part` has done at least `value` steps (acquire).
+        package func wait(_ part: Int, _ value: Int) { recur_progress_wait(counters + part, value) }
+    }
 }

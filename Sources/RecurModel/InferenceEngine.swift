@@ -157,6 +157,27 @@ package final class Predictor {
     private var scratchV: Buffer<Float>  // (V)
     private let quantized = QuantizedInputs()
     private var capacity = 0
+    /// Per-layer scratch for pipelined priming (see `advanceLayersPipelined`), made on first use.
+    private var pipeline: [LayerScratch] = []
+    private let progress: ThreadPool.Progress
+
+    /// What one layer's thread needs for itself while priming is pipelined.
+    private final class LayerScratch {
+        let gates: Buffer<Float>  // (G·H)
+        let hiddenProjection: Buffer<Float>  // (G·H)
+        let temp: Buffer<Float>  // (H)
+        let output: Buffer<Float>  // (chunk, H) this layer's outputs, which the layer above reads
+        let inputGates: Buffer<Float>  // (chunk, G·H) this layer's input projections, filled by two threads
+        let quantized = QuantizedInputs()
+
+        init(config: ModelConfig) {
+            inputGates = Buffer(count: Predictor.chunk * config.gateWidth)
+            gates = Buffer(count: config.gateWidth)
+            hiddenProjection = Buffer(count: config.gateWidth)
+            temp = Buffer(count: config.hidden)
+            output = Buffer(count: Predictor.chunk * config.hidden)
+        }
+    }
 
     package init(engine: InferenceEngine) {
         self.engine = engine
@@ -168,6 +189,7 @@ package final class Predictor {
         scoreRows = Buffer(count: 0)
         logits = Buffer(count: 0)
         scratchV = Buffer(count: engine.config.vocab)
+        progress = ThreadPool.Progress(count: engine.config.layers)
         // Scratch grows on demand: a predictor that only steps single rows (the daemon's) stays small.
         reserve(rows: 1)
     }
@@ -248,15 +270,16 @@ package final class Predictor {
     private func pointwise(
         rows R: Int, a: UnsafeMutablePointer<Float>, hp: UnsafeMutablePointer<Float>,
         hPrev: UnsafeMutablePointer<Float>,
-        cState: UnsafeMutablePointer<Float>, hOut: UnsafeMutablePointer<Float>
+        cState: UnsafeMutablePointer<Float>, hOut: UnsafeMutablePointer<Float>, temp: UnsafeMutablePointer<Float>? = nil
     ) {
         let H = config.hidden
+        let temp = temp ?? tempA.pointer
         switch config.cell {
         case .lstm:
             CellMath.lstmForward(
-                rows: R, hidden: H, a: a, hp: hp, cPrev: cState, cOut: cState, tanhC: tempA.pointer, hOut: hOut)
+                rows: R, hidden: H, a: a, hp: hp, cPrev: cState, cOut: cState, tanhC: temp, hOut: hOut)
         case .gru:
-            CellMath.gruForward(rows: R, hidden: H, a: a, hp: hp, hPrev: hPrev, hn: tempA.pointer, hOut: hOut)
+            CellMath.gruForward(rows: R, hidden: H, a: a, hp: hp, hPrev: hPrev, hn: temp, hOut: hOut)
         case .rnn:
             CellMath.rnnForward(rows: R, hidden: H, a: a, hp: hp, hOut: hOut)
         }
@@ -300,6 +323,10 @@ package final class Predictor {
                 state.values.withUnsafeMutableBufferPointer { sv in
                     let s = sv.baseAddress!
                     let out = layerOut.pointer  // (T, H)
+                    if engine.precision == .int8, c.layers > 1, ThreadPool.threads > 1, T >= 8 {
+                        advanceLayersPipelined(bytes, p: p, table: table.baseAddress!, state: s, offsets: offsets)
+                        return
+                    }
                     for k in 0..<c.layers {
                         let L = engine.model.layout.layers[k]
                         let a = gates.pointer  // (T, G·H)
@@ -351,6 +378,60 @@ package final class Predictor {
         }
         Softmax.logSoftmax(lg, into: lg, rows: T, width: V, scratch: scratchV.pointer)
         for (t, byte) in bytes.enumerated() { logProbabilities[t] = lg[t * V + Int(byte)] }
+    }
+
+    /// Int8 priming on several threads: layer k runs on thread k (the caller runs layer 0), as a wavefront one step
+    /// behind the layer below, each layer with its own scratch, so that each core streams its own share of the
+    /// weights from its own L2 and the threads meet once per step instead of once per product. Layer k + 1's input
+    /// projection is split between the two threads by rows (the lower rows right after layer k's step, on its
+    /// thread), so that each core does about one and a half products per byte. The operations are those of one
+    /// thread (int8 rows are computed alone, so a row at a time gives the bits a batch does): the same state and
+    /// outputs. The top layer's outputs go to `layerOut`, as scoring expects.
+    private func advanceLayersPipelined(
+        _ bytes: ArraySlice<UInt8>, p: UnsafePointer<Float>, table: UnsafePointer<Float>,
+        state s: UnsafeMutablePointer<Float>, offsets: [(h: Int, c: Int)]
+    ) {
+        let c = config, T = bytes.count, H = c.hidden, GH = c.gateWidth, top = c.layers - 1
+        while pipeline.count < c.layers { pipeline.append(LayerScratch(config: c)) }
+        let split = GH / 2 / Int8Matrix.rowBlock * Int8Matrix.rowBlock
+        progress.reset()
+        let first = bytes.startIndex
+        let layout = engine.model.layout
+        ThreadPool.run(parts: c.layers) { k in
+            let scratch = pipeline[k]
+            let h = s + offsets[k].h
+            let out = k == top ? layerOut.pointer : scratch.output.pointer
+            let hp = scratch.hiddenProjection.pointer
+            guard case .int8(let hh) = engine.packedHiddenWeights(layer: k) else { return }
+            let ih: Int8Matrix? =
+                k == 0 ? nil : { if case .int8(let m) = engine.packedInputWeights(layer: k) { m } else { nil } }()
+            let ihAbove: Int8Matrix? =
+                k == top ? nil : { if case .int8(let m) = engine.packedInputWeights(layer: k + 1) { m } else { nil } }()
+            for t in 0..<T {
+                let a: UnsafeMutablePointer<Float>
+                if k == 0 {
+                    a = scratch.gates.pointer
+                    a.update(from: table + Int(bytes[first + t]) * GH, count: GH)
+                } else {
+                    progress.wait(k - 1, t + 1)
+                    a = scratch.inputGates.pointer + t * GH
+                    (a + split).update(from: p + layout.layers[k].biasIH + split, count: GH - split)
+                    ih!.multiplyAdd(
+                        rows: split..<GH, pipeline[k - 1].output.pointer + t * H, into: a, scratch: scratch.quantized)
+                }
+                hp.update(from: p + layout.layers[k].biasHH, count: GH)
+                hh.multiplyAdd(h, ldx: H, count: 1, into: hp, ldy: GH, scratch: scratch.quantized)
+                pointwise(
+                    rows: 1, a: a, hp: hp, hPrev: h, cState: s + offsets[k].c, hOut: h, temp: scratch.temp.pointer)
+                (out + t * H).update(from: h, count: H)
+                if let ihAbove {
+                    let b = pipeline[k + 1].inputGates.pointer + t * GH
+                    b.update(from: p + layout.layers[k + 1].biasIH, count: split)
+                    ihAbove.multiplyAdd(rows: 0..<split, out + t * H, into: b, scratch: scratch.quantized)
+                }
+                progress.store(k, t + 1)
+            }
+        }
     }
 
     /// Offsets of each layer's h and c blocks (c is h's when the cell has none; it is then unused).

@@ -16,6 +16,16 @@ import Testing
         return (0..<count).map { _ in Float(rng.nextUnitDouble() * 2 - 1) * scale }
     }
 
+    /// Shape `i`'s weights (as floats and quantised) and inputs, whose rows lie at an odd stride `ldx`.
+    static func fixture(_ i: Int, _ shape: (rows: Int, columns: Int, inputs: Int)) -> (
+        w: [Float], matrix: Int8Matrix, x: [Float], ldx: Int
+    ) {
+        let w = random(shape.rows * shape.columns, seed: UInt64(i), scale: 0.3)
+        let matrix = w.withUnsafeBufferPointer { Int8Matrix($0.baseAddress!, rows: shape.rows, columns: shape.columns) }
+        let ldx = shape.columns + 3
+        return (w, matrix, random(shape.inputs * ldx + 1, seed: UInt64(100 + i)), ldx)
+    }
+
     /// y = bias + x · Wᵀ through the int8 matrix on `path`, with x rows at an odd stride (unaligned).
     static func product(
         _ matrix: Int8Matrix, x: [Float], ldx: Int, rows r: Int, bias: [Float], path: Int8KernelPath
@@ -39,12 +49,7 @@ import Testing
             "int8 kernel paths on this CPU: \(Int8KernelPath.available.map(\.description)), best \(Int8KernelPath.best)"
         )
         for (i, shape) in Self.shapes.enumerated() {
-            let w = Self.random(shape.rows * shape.columns, seed: UInt64(i), scale: 0.3)
-            let matrix = w.withUnsafeBufferPointer {
-                Int8Matrix($0.baseAddress!, rows: shape.rows, columns: shape.columns)
-            }
-            let ldx = shape.columns + 3
-            let x = Self.random(shape.inputs * ldx + 1, seed: UInt64(100 + i))
+            let (_, matrix, x, ldx) = Self.fixture(i, shape)
             let bias = Self.random(shape.inputs * shape.rows, seed: UInt64(200 + i))
             let reference = Self.product(matrix, x: x, ldx: ldx, rows: shape.inputs, bias: bias, path: .scalar)
             for path in Int8KernelPath.available where path != .scalar {
@@ -56,12 +61,7 @@ import Testing
 
     @Test func theReferenceIsWithinTheQuantisationBoundOfSinglePrecision() {
         for (i, shape) in Self.shapes.enumerated() {
-            let w = Self.random(shape.rows * shape.columns, seed: UInt64(i), scale: 0.3)
-            let matrix = w.withUnsafeBufferPointer {
-                Int8Matrix($0.baseAddress!, rows: shape.rows, columns: shape.columns)
-            }
-            let ldx = shape.columns + 3
-            let x = Self.random(shape.inputs * ldx + 1, seed: UInt64(100 + i))
+            let (w, matrix, x, ldx) = Self.fixture(i, shape)
             let zero = [Float](repeating: 0, count: shape.inputs * shape.rows)
             let y = Self.product(matrix, x: x, ldx: ldx, rows: shape.inputs, bias: zero, path: .scalar)
             for q in 0..<shape.inputs {

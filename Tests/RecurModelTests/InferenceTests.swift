@@ -145,13 +145,19 @@ import Testing
         let predictor = Predictor(engine: InferenceEngine(model: model))
         var start = RecurrentState(config: config)
         for byte in Array("prefix".utf8) { predictor.step(&start, bytes: [byte]) }
-        var batch = start.replicated(count: 7)
-        var singles = Array(repeating: start, count: 7)
+        Self.expectBatchedRowsMatchSingleRows(predictor, from: start)
+    }
+
+    /// Advances `rows` copies of `start` as one batch and one by one, with different bytes per row, and expects
+    /// the same bits.
+    static func expectBatchedRowsMatchSingleRows(_ predictor: Predictor, from start: RecurrentState, rows: Int = 7) {
+        var batch = start.replicated(count: rows)
+        var singles = Array(repeating: start, count: rows)
         for t in 0..<5 {
-            let bytes = (0..<7).map { UInt8(97 + ($0 * 3 + t) % 26) }
+            let bytes = (0..<rows).map { UInt8(97 + ($0 * 3 + t) % 26) }
             predictor.step(&batch, bytes: bytes)
-            for r in 0..<7 { predictor.step(&singles[r], bytes: [bytes[r]]) }
+            for r in 0..<rows { predictor.step(&singles[r], bytes: [bytes[r]]) }
         }
-        for r in 0..<7 { #expect(batch.row(r) == singles[r]) }
+        for r in 0..<rows { #expect(batch.row(r) == singles[r]) }
     }
 }

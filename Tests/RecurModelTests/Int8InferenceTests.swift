@@ -62,14 +62,7 @@ import Testing
         var primed = RecurrentState(config: config)
         predictor.advance(&primed, through: text)
         #expect(primed == stepped)
-        var batch = stepped.replicated(count: 6)
-        var singles = Array(repeating: stepped, count: 6)
-        for t in 0..<4 {
-            let bytes = (0..<6).map { UInt8(97 + ($0 * 5 + t) % 26) }
-            predictor.step(&batch, bytes: bytes)
-            for r in 0..<6 { predictor.step(&singles[r], bytes: [bytes[r]]) }
-        }
-        for r in 0..<6 { #expect(batch.row(r) == singles[r]) }
+        BatchedStepExactnessTests.expectBatchedRowsMatchSingleRows(predictor, from: stepped, rows: 6)
         // Scoring a span reads the same distributions as stepping does.
         var logp = [Float](repeating: 0, count: text.count)
         var scored = RecurrentState(config: config)
@@ -81,5 +74,33 @@ import Testing
             #expect(predictor.logProbabilities(walk)[Int(byte)] == logp[i])
             predictor.step(&walk, bytes: [byte])
         }
+    }
+
+    /// Priming on two threads runs the layers as a pipeline (layer 1 one step behind layer 0, on the other core):
+    /// the same bits as one thread and as stepping, for the state and for the scores.
+    @Test(arguments: InferenceTests.configs.filter { $0.layers > 1 })
+    func pipelinedPrimingGivesTheSameBitsAsOneThread(config: ModelConfig) {
+        let model = LanguageModel<Float>(config: config, seed: 21)
+        let predictor = Predictor(engine: InferenceEngine(model: model, precision: .int8))
+        let text = Array(String(repeating: "pipelined priming, état 🦊; ", count: 12).utf8)  // more than a chunk
+        let saved = ThreadPool.threads
+        defer { ThreadPool.threads = saved }
+        func prime(threads: Int) -> (RecurrentState, [Float]) {
+            ThreadPool.threads = threads
+            var state = RecurrentState(config: config)
+            var logp = [Float](repeating: 0, count: text.count)
+            logp.withUnsafeMutableBufferPointer {
+                predictor.advance(&state, through: text, logProbabilities: $0.baseAddress!)
+            }
+            return (state, logp)
+        }
+        let (one, oneScores) = prime(threads: 1)
+        let (two, twoScores) = prime(threads: 2)
+        #expect(one == two)
+        #expect(oneScores == twoScores)
+        ThreadPool.threads = 1
+        var stepped = RecurrentState(config: config)
+        for byte in text { predictor.step(&stepped, bytes: [byte]) }
+        #expect(stepped == two)
     }
 }

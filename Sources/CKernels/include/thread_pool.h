@@ -17,6 +17,12 @@ int recur_pool_threads(void);
 /// when all are done. Parts must be independent.
 void recur_pool_run(void (*body)(void *context, size_t part), void *context, size_t parts);
 
+/// Pipelines of parts: part k publishes how far it got with recur_progress_store (release), and part k + 1 waits
+/// for it with recur_progress_wait (acquire; spins with pause). Waiting only on lower-numbered parts cannot
+/// deadlock: the caller holds part 0 and runs every part a worker has not claimed, in order.
+void recur_progress_store(long *counter, long value);
+void recur_progress_wait(const long *counter, long value);
+
 /// How many parts workers (not the caller) have run since the process started: for benchmarks and tests.
 unsigned long long recur_pool_worker_parts(void);
 
