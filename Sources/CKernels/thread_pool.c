@@ -129,3 +129,7 @@ void recur_progress_store(long *counter, long value) { __atomic_store_n(counter,
 void recur_progress_wait(const long *counter, long value) {
     while (__atomic_load_n(counter, __ATOMIC_ACQUIRE) < value) cpu_relax();
 }
+
+int recur_progress_claim(long *counter, long from, long to) {
+    return __atomic_compare_exchange_n(counter, &from, to, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}

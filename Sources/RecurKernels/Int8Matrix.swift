@@ -172,7 +172,7 @@ package enum ThreadPool {
     /// Counters through which the parts of a pipeline tell each other how far they got.
     package final class Progress {
         private let counters: UnsafeMutablePointer<Int>
-        private let count: Int
+        package let count: Int
 
         package init(count: Int) {
             self.count = count
@@ -189,5 +189,23 @@ package enum ThreadPool {
 
         /// Waits until part `part` has done at least `value` steps (acquire).
         package func wait(_ part: Int, _ value: Int) { recur_progress_wait(counters + part, value) }
+
+        /// Task `task` (0: free, 1: taken, 2: done) is free: take it and run `body`, else wait until it is done.
+        /// Either way it is done on return, by this thread or the one that took it.
+        package func runOnce(_ task: Int, _ body: () -> Void) {
+            if recur_progress_claim(counters + task, 0, 1) != 0 {
+                body()
+                store(task, 2)
+            } else {
+                wait(task, 2)
+            }
+        }
+
+        /// Runs `body` only if task `task` is still free (taking it), and marks it done.
+        package func runIfFree(_ task: Int, _ body: () -> Void) {
+            guard recur_progress_claim(counters + task, 0, 1) != 0 else { return }
+            body()
+            store(task, 2)
+        }
     }
 }

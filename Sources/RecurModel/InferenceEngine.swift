@@ -160,6 +160,7 @@ package final class Predictor {
     /// Per-layer scratch for pipelined priming (see `advanceLayersPipelined`), made on first use.
     private var pipeline: [LayerScratch] = []
     private let progress: ThreadPool.Progress
+    private var overlap: ThreadPool.Progress?
 
     /// What one layer's thread needs for itself while priming is pipelined.
     private final class LayerScratch {
@@ -220,6 +221,11 @@ package final class Predictor {
             engine.inputTable.withUnsafeBufferPointer { table in
                 state.values.withUnsafeMutableBufferPointer { sv in
                     let s = sv.baseAddress!
+                    if R == 1, engine.precision == .int8, c.layers > 1, ThreadPool.threads > 1 {
+                        stepLayersOverlapped(
+                            byte: bytes[0], p: p, table: table.baseAddress!, state: s, offsets: offsets)
+                        return
+                    }
                     for k in 0..<c.layers {
                         let L = engine.model.layout.layers[k]
                         let a = gates.pointer
@@ -432,6 +438,76 @@ package final class Predictor {
                 progress.store(k, t + 1)
             }
         }
+    }
+
+    /// One int8 step of one row on two threads. The caller runs the chain (layer 0, then each layer's cell); the
+    /// other thread computes what does not wait for the layer below: each upper layer's W_hh product (from that
+    /// layer's previous h), then, as each layer's new h appears, the lower rows of the next layer's input
+    /// projection. Each such task is taken by whichever thread gets to it first (the caller never waits for a task
+    /// nobody has taken, so a worker that is parked or descheduled costs nothing but the overlap). The products are
+    /// those of one thread, row for row: the same bits.
+    private func stepLayersOverlapped(
+        byte: UInt8, p: UnsafePointer<Float>, table: UnsafePointer<Float>, state s: UnsafeMutablePointer<Float>,
+        offsets: [(h: Int, c: Int)]
+    ) {
+        let c = config, H = c.hidden, GH = c.gateWidth, layers = c.layers
+        while pipeline.count < layers { pipeline.append(LayerScratch(config: c)) }
+        let split = GH / 2 / Int8Matrix.rowBlock * Int8Matrix.rowBlock
+        let layout = engine.model.layout
+        let matrices: [(ih: Int8Matrix?, hh: Int8Matrix)] = (0..<layers).map { k in
+            guard case .int8(let hh) = engine.packedHiddenWeights(layer: k) else { preconditionFailure("int8") }
+            if case .int8(let ih) = engine.packedInputWeights(layer: k) { return (ih, hh) }
+            return (nil, hh)
+        }
+        // Counters: 0 the chain (layers whose new h is out); k the W_hh task of layer k; layers + k the lower input
+        // rows of layer k (tasks: 0 free, 1 taken, 2 done).
+        let tasks = overlapTasks(count: 2 * layers)
+        tasks.reset()
+        func hiddenProduct(_ k: Int) {
+            let hp = pipeline[k].hiddenProjection.pointer
+            hp.update(from: p + layout.layers[k].biasHH, count: GH)
+            matrices[k].hh.multiplyAdd(
+                s + offsets[k].h, ldx: H, count: 1, into: hp, ldy: GH, scratch: pipeline[k].quantized)
+        }
+        func inputRows(_ k: Int, _ rows: Range<Int>, scratch: QuantizedInputs) {
+            let a = pipeline[k].gates.pointer
+            (a + rows.lowerBound).update(from: p + layout.layers[k].biasIH + rows.lowerBound, count: rows.count)
+            matrices[k].ih!.multiplyAdd(rows: rows, s + offsets[k - 1].h, into: a, scratch: scratch)
+        }
+        ThreadPool.run(parts: 2) { part in
+            if part == 1 {
+                for k in 1..<layers { tasks.runIfFree(k) { hiddenProduct(k) } }
+                for k in 1..<layers {
+                    tasks.wait(0, k)
+                    tasks.runIfFree(layers + k) { inputRows(k, split..<GH, scratch: pipeline[k - 1].quantized) }
+                }
+                return
+            }
+            for k in 0..<layers {
+                let a = pipeline[k].gates.pointer
+                if k == 0 {
+                    a.update(from: table + Int(byte) * GH, count: GH)
+                    hiddenProduct(0)
+                } else {
+                    inputRows(k, 0..<split, scratch: quantized)
+                    tasks.runOnce(layers + k) { inputRows(k, split..<GH, scratch: quantized) }
+                    tasks.runOnce(k) { hiddenProduct(k) }
+                }
+                let h = s + offsets[k].h
+                pointwise(
+                    rows: 1, a: a, hp: pipeline[k].hiddenProjection.pointer, hPrev: h, cState: s + offsets[k].c,
+                    hOut: h, temp: pipeline[k].temp.pointer)
+                tasks.store(0, k + 1)
+            }
+        }
+    }
+
+    /// The counters of `stepLayersOverlapped`, made once.
+    private func overlapTasks(count: Int) -> ThreadPool.Progress {
+        if let overlap, overlap.count >= count { return overlap }
+        let made = ThreadPool.Progress(count: count)
+        overlap = made
+        return made
     }
 
     /// Offsets of each layer's h and c blocks (c is h's when the cell has none; it is then unused).

@@ -76,10 +76,10 @@ import Testing
         }
     }
 
-    /// Priming on two threads runs the layers as a pipeline (layer 1 one step behind layer 0, on the other core):
-    /// the same bits as one thread and as stepping, for the state and for the scores.
+    /// Priming on two threads runs the layers as a pipeline (layer 1 one step behind layer 0, on the other core),
+    /// and a step overlaps them: the same bits as one thread and as each other, for the state and the scores.
     @Test(arguments: InferenceTests.configs.filter { $0.layers > 1 })
-    func pipelinedPrimingGivesTheSameBitsAsOneThread(config: ModelConfig) {
+    func twoThreadsGiveTheSameBitsAsOne(config: ModelConfig) {
         let model = LanguageModel<Float>(config: config, seed: 21)
         let predictor = Predictor(engine: InferenceEngine(model: model, precision: .int8))
         let text = Array(String(repeating: "pipelined priming, état 🦊; ", count: 12).utf8)  // more than a chunk
@@ -98,9 +98,22 @@ import Testing
         let (two, twoScores) = prime(threads: 2)
         #expect(one == two)
         #expect(oneScores == twoScores)
-        ThreadPool.threads = 1
-        var stepped = RecurrentState(config: config)
-        for byte in text { predictor.step(&stepped, bytes: [byte]) }
-        #expect(stepped == two)
+        // Stepping on two threads overlaps the layers (the upper layers' W_hh products and half of each input
+        // projection on the other thread): the same bits as one thread, distributions included.
+        func stepAll(threads: Int) -> (RecurrentState, [Float]) {
+            ThreadPool.threads = threads
+            var state = RecurrentState(config: config)
+            var scores: [Float] = []
+            for byte in text {
+                scores.append(predictor.logProbabilities(state)[Int(byte)])
+                predictor.step(&state, bytes: [byte])
+            }
+            return (state, scores)
+        }
+        let (steppedOne, stepScoresOne) = stepAll(threads: 1)
+        let (steppedTwo, stepScoresTwo) = stepAll(threads: 2)
+        #expect(steppedOne == two)
+        #expect(steppedTwo == two)
+        #expect(stepScoresOne == stepScoresTwo && stepScoresTwo == twoScores)
     }
 }

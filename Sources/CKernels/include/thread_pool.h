@@ -23,6 +23,11 @@ void recur_pool_run(void (*body)(void *context, size_t part), void *context, siz
 void recur_progress_store(long *counter, long value);
 void recur_progress_wait(const long *counter, long value);
 
+/// Sets *counter from `from` to `to` if it holds `from` (compare-and-swap); whether it did. Two threads that both
+/// could do a task claim it this way, and the loser waits for the winner's recur_progress_store: safe when the
+/// winner is running, which claiming proves.
+int recur_progress_claim(long *counter, long from, long to);
+
 /// How many parts workers (not the caller) have run since the process started: for benchmarks and tests.
 unsigned long long recur_pool_worker_parts(void);
 
