@@ -103,7 +103,10 @@ let package = Package(
             path: "Tests/RecurServerTestSupport"),
         .testTarget(
             name: "RecurServerTests",
-            dependencies: ["RecurServerTestSupport", "RecurServer", "RecurProtocol", "RecurModel", "RecurDocuments"]),
+            dependencies: [
+                "RecurServerTestSupport", "RecurServer", "RecurProtocol", "RecurModel", "RecurDocuments",
+                "RecurKernels",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -17,13 +17,14 @@ package final class LocalConnection: Sendable {
     package init(
         model: LanguageModel<Float> = TinyModels.lstm(), storePath: String? = nil, profile: String? = nil,
         allowAnyPath: Bool = false, window: ContextWindow = ContextWindow(interval: 256), checkpointBudget: Int = 2048,
-        onlineLearning: Bool = true, learningSaveInterval: TimeInterval = 300
+        onlineLearning: Bool = true, learningSaveInterval: TimeInterval = 300,
+        precision: InferencePrecision = .standard
     ) {
         let inbox = self.inbox, exitCode = self.exitCode
         server = Server(
             modelName: "tiny", loadModel: { model }, storePath: storePath, profile: profile,
             allowAnyPath: allowAnyPath, window: window, checkpointBudget: checkpointBudget,
-            onlineLearning: onlineLearning, learningSaveInterval: learningSaveInterval,
+            onlineLearning: onlineLearning, learningSaveInterval: learningSaveInterval, precision: precision,
             send: { body in
                 guard let message = try? JSONValue(parsing: body) else {
                     preconditionFailure("the server sent a body that is not JSON")

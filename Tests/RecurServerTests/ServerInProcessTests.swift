@@ -1,4 +1,5 @@
 import Foundation
+import RecurKernels
 import RecurModel
 import RecurProtocol
 import RecurServerTestSupport
@@ -39,13 +40,18 @@ import Testing
     /// States are exact whatever the interleaving: completions run on worker threads while edits keep arriving,
     /// and what they merge back must equal a fresh computation. Afterwards, a greedy `recur/complete` at a
     /// document position equals the same request on a scratch text of the same bytes (computed from nothing).
-    @Test(arguments: [false, true]) func statesStayExactUnderInterleavedEditsAndCompletions(halfExact: Bool)
-        async throws
-    {
-        let model = halfExact ? TinyModels.halfExact() : TinyModels.lstm()
+    /// In every precision: float32 (BLAS), float16 (on a model stored that way) and int8, the last on two threads
+    /// (a step's layers overlapped between them).
+    @Test(arguments: [InferencePrecision.single, .half, .int8])
+    func statesStayExactUnderInterleavedEditsAndCompletions(precision: InferencePrecision) async throws {
+        let model = precision == .half ? TinyModels.halfExact() : TinyModels.lstm()
+        let threads = ThreadPool.threads
+        ThreadPool.threads = precision == .int8 ? 2 : threads
+        defer { ThreadPool.threads = threads }
         // Without online learning: its updates carry states forward on purpose, so kept states would no longer
         // equal a fresh computation with the new weights (OnlineLearningServerTests covers that rule).
-        let connection = LocalConnection(model: model, window: ContextWindow(interval: 16), onlineLearning: false)
+        let connection = LocalConnection(
+            model: model, window: ContextWindow(interval: 16), onlineLearning: false, precision: precision)
         try await connection.initialize()
         let uri = "file:///typed.txt"
         var text = "fn main() {\n"
