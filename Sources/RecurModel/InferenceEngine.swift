@@ -162,21 +162,29 @@ package final class Predictor {
     private let progress: ThreadPool.Progress
     private var overlap: ThreadPool.Progress?
 
-    /// What one layer's thread needs for itself while priming is pipelined.
+    /// What one layer's thread needs for itself when a step or a span runs its layers on several threads.
     private final class LayerScratch {
         let gates: Buffer<Float>  // (G·H)
         let hiddenProjection: Buffer<Float>  // (G·H)
         let temp: Buffer<Float>  // (H)
-        let output: Buffer<Float>  // (chunk, H) this layer's outputs, which the layer above reads
-        let inputGates: Buffer<Float>  // (chunk, G·H) this layer's input projections, filled by two threads
         let quantized = QuantizedInputs()
+        private let config: ModelConfig
+        /// For pipelined priming only, made on first use (a daemon that only steps never needs them):
+        /// this layer's outputs, which the layer above reads, and its input projections, filled by two threads.
+        private(set) lazy var output = Buffer<Float>(count: Predictor.chunk * config.hidden)  // (chunk, H)
+        private(set) lazy var inputGates = Buffer<Float>(count: Predictor.chunk * config.gateWidth)  // (chunk, G·H)
 
         init(config: ModelConfig) {
-            inputGates = Buffer(count: Predictor.chunk * config.gateWidth)
+            self.config = config
             gates = Buffer(count: config.gateWidth)
             hiddenProjection = Buffer(count: config.gateWidth)
             temp = Buffer(count: config.hidden)
-            output = Buffer(count: Predictor.chunk * config.hidden)
+        }
+
+        /// Makes the priming buffers now, on the calling thread, before the threads read them.
+        func preparePriming() {
+            _ = output
+            _ = inputGates
         }
     }
 
@@ -329,7 +337,8 @@ package final class Predictor {
                 state.values.withUnsafeMutableBufferPointer { sv in
                     let s = sv.baseAddress!
                     let out = layerOut.pointer  // (T, H)
-                    if engine.precision == .int8, c.layers > 1, ThreadPool.threads > 1, T >= 8 {
+                    // Spans of fewer bytes than this prime on one thread: the hand-overs would cost more.
+                    if engine.precision == .int8, c.layers > 1, ThreadPool.threads > 1, T >= 128 {
                         advanceLayersPipelined(bytes, p: p, table: table.baseAddress!, state: s, offsets: offsets)
                         return
                     }
@@ -399,6 +408,7 @@ package final class Predictor {
     ) {
         let c = config, T = bytes.count, H = c.hidden, GH = c.gateWidth, top = c.layers - 1
         while pipeline.count < c.layers { pipeline.append(LayerScratch(config: c)) }
+        for scratch in pipeline { scratch.preparePriming() }
         let split = GH / 2 / Int8Matrix.rowBlock * Int8Matrix.rowBlock
         progress.reset()
         let first = bytes.startIndex
