@@ -31,6 +31,11 @@ enum PackedWeights: Sendable {
         }
     }
 
+    /// The int8 matrix, when these are int8 weights.
+    var int8: Int8Matrix? {
+        if case .int8(let m) = self { m } else { nil }
+    }
+
     var byteCount: Int {
         switch self {
         case .half(let m): m.rows * m.columns * 2
@@ -418,11 +423,9 @@ package final class Predictor {
             let h = s + offsets[k].h
             let out = k == top ? layerOut.pointer : scratch.output.pointer
             let hp = scratch.hiddenProjection.pointer
-            guard case .int8(let hh) = engine.packedHiddenWeights(layer: k) else { return }
-            let ih: Int8Matrix? =
-                k == 0 ? nil : { if case .int8(let m) = engine.packedInputWeights(layer: k) { m } else { nil } }()
-            let ihAbove: Int8Matrix? =
-                k == top ? nil : { if case .int8(let m) = engine.packedInputWeights(layer: k + 1) { m } else { nil } }()
+            guard let hh = engine.packedHiddenWeights(layer: k)?.int8 else { return }
+            let ih = engine.packedInputWeights(layer: k)?.int8
+            let ihAbove = k == top ? nil : engine.packedInputWeights(layer: k + 1)?.int8
             for t in 0..<T {
                 let a: UnsafeMutablePointer<Float>
                 if k == 0 {
@@ -464,11 +467,6 @@ package final class Predictor {
         while pipeline.count < layers { pipeline.append(LayerScratch(config: c)) }
         let split = GH / 2 / Int8Matrix.rowBlock * Int8Matrix.rowBlock
         let layout = engine.model.layout
-        let matrices: [(ih: Int8Matrix?, hh: Int8Matrix)] = (0..<layers).map { k in
-            guard case .int8(let hh) = engine.packedHiddenWeights(layer: k) else { preconditionFailure("int8") }
-            if case .int8(let ih) = engine.packedInputWeights(layer: k) { return (ih, hh) }
-            return (nil, hh)
-        }
         // Counters: 0 the chain (layers whose new h is out); k the W_hh task of layer k; layers + k the lower input
         // rows of layer k (tasks: 0 free, 1 taken, 2 done).
         let tasks = overlapTasks(count: 2 * layers)
@@ -476,13 +474,14 @@ package final class Predictor {
         func hiddenProduct(_ k: Int) {
             let hp = pipeline[k].hiddenProjection.pointer
             hp.update(from: p + layout.layers[k].biasHH, count: GH)
-            matrices[k].hh.multiplyAdd(
+            engine.packedHiddenWeights(layer: k)!.int8!.multiplyAdd(
                 s + offsets[k].h, ldx: H, count: 1, into: hp, ldy: GH, scratch: pipeline[k].quantized)
         }
         func inputRows(_ k: Int, _ rows: Range<Int>, scratch: QuantizedInputs) {
             let a = pipeline[k].gates.pointer
             (a + rows.lowerBound).update(from: p + layout.layers[k].biasIH + rows.lowerBound, count: rows.count)
-            matrices[k].ih!.multiplyAdd(rows: rows, s + offsets[k - 1].h, into: a, scratch: scratch)
+            engine.packedInputWeights(layer: k)!.int8!.multiplyAdd(
+                rows: rows, s + offsets[k - 1].h, into: a, scratch: scratch)
         }
         ThreadPool.run(parts: 2) { part in
             if part == 1 {
