@@ -59,7 +59,9 @@ package struct Completion: Sendable, Equatable {
 /// Draws n continuations at once: the n rows advance together as one batch, one GEMM per projection per step.
 package enum Sampler {
     /// Samples from a primed single-sequence `state` and returns the distinct completions, most probable first.
-    /// Empty completions are dropped. A continuation cut at `maxBytes` inside a UTF-8 sequence loses the partial tail.
+    /// Empty completions are dropped. A continuation cut at `maxBytes` inside a UTF-8 sequence loses the partial tail;
+    /// under `.word` and `.line`, one cut inside a word that the model does not expect to end there (a word break
+    /// below 50%) loses that word's bytes.
     package static func sample(
         _ predictor: Predictor, from state: RecurrentState, options: SamplingOptions
     ) -> [Completion] {
@@ -70,6 +72,7 @@ package enum Sampler {
         var rows = state.replicated(count: n)
         var outputs = [[UInt8]](repeating: [], count: n)
         var logprobs = [Double](repeating: 0, count: n)
+        var byteLogprobs = [[Double]](repeating: [], count: n)
         var finished = [Bool](repeating: false, count: n)
         var finalStates = [RecurrentState?](repeating: nil, count: n)
         var inWord = [Bool](repeating: false, count: n)
@@ -95,6 +98,7 @@ package enum Sampler {
                 inWord[r] = inWord[r] || ByteVocabulary.isWordByte(byte)
                 outputs[r].append(byte)
                 logprobs[r] += Double(row[Int(byte)])
+                byteLogprobs[r].append(Double(row[Int(byte)]))
                 stillActive.append(p)
                 stepBytes.append(byte)
             }
@@ -104,11 +108,28 @@ package enum Sampler {
             predictor.step(&rows, bytes: stepBytes)
         }
         for (p, r) in active.enumerated() where finalStates[r] == nil { finalStates[r] = rows.row(p) }
+        // Samples that reached the length limit inside a word: unless the word is likely to end there, drop its
+        // start rather than offer half a word.
+        var cutWord = [Bool](repeating: false, count: n)
+        if options.stop != .none, !active.isEmpty, active.contains(where: { !finished[$0] }) {
+            let logp = predictor.logProbabilities(rows)
+            for (p, r) in active.enumerated() where outputs[r].last.map(ByteVocabulary.isWordByte) == true {
+                let row = UnsafeBufferPointer(rebasing: logp[(p * V)..<((p + 1) * V)])
+                cutWord[r] = wordBreakProbability(row) < 0.5
+            }
+        }
         var results: [Completion] = []
         for r in 0..<n {
             var bytes = outputs[r]
             var finalState = finalStates[r]!
             var trimmed = false
+            if cutWord[r] {
+                while let last = bytes.last, ByteVocabulary.isWordByte(last) {
+                    bytes.removeLast()
+                    logprobs[r] -= byteLogprobs[r].removeLast()
+                }
+                trimmed = true
+            }
             while case let partial = ByteVocabulary.incompleteTailLength(bytes), partial > 0 {
                 bytes.removeLast(partial)
                 trimmed = true
@@ -118,7 +139,7 @@ package enum Sampler {
                 finalState = state
                 predictor.advance(&finalState, through: bytes)
             }
-            guard !bytes.isEmpty else { continue }
+            guard !bytes.isEmpty, !cutWord[r] || bytes.contains(where: ByteVocabulary.isWordByte) else { continue }
             results.append(Completion(bytes: bytes, logprob: logprobs[r], state: finalState))
         }
         results.sort { $0.logprob > $1.logprob }

@@ -32,6 +32,8 @@ package actor Server {
     /// Whether the current engine's rows are computed independently (so an accepted candidate's state is exact).
     var rowsAreIndependent = false
     var latencies = LatencyRecorder()
+    /// What completions leave out (the offensive-word list unless `filterOffensiveWords` is off).
+    var filter: SuggestionFilter { SuggestionFilter(blocking: settings.filterOffensiveWords) }
     /// Each request gets its own seed, so repeated requests at one position offer fresh samples.
     var requestCounter: UInt64 = 0
     private let profileFromCommandLine: String?

@@ -17,6 +17,8 @@ struct ServerSettings {
     var onlineLearning = true
     var learnFromOpenDocuments = false
     var learningBudget = ServerSettings.defaultLearningBudget
+    /// Leave out completions that complete a word of the offensive-word list (`BlockedWords`).
+    var filterOffensiveWords = true
 
     /// 32 KB a minute: about 5 CPU seconds of the learning thread with the default model (0.17 ms a byte).
     static let defaultLearningBudget = 32_768
@@ -24,7 +26,7 @@ struct ServerSettings {
     static let minimumCheckpointBudget = 8
     static let knownFields: Set<String> = [
         "n", "temperature", "topK", "topP", "maxChars", "checkpointBudget", "model", "profile", "store",
-        "allowAnyPath", "onlineLearning", "learnFromOpenDocuments", "learningBudget",
+        "allowAnyPath", "onlineLearning", "learnFromOpenDocuments", "learningBudget", "filterOffensiveWords",
     ]
 
     /// Applies `options` (a JSON object) over these settings; returns one message per rejected field.
@@ -70,6 +72,7 @@ struct ServerSettings {
         if let value = flag("allowAnyPath") { allowAnyPath = value }
         if let value = flag("onlineLearning") { onlineLearning = value }
         if let value = flag("learnFromOpenDocuments") { learnFromOpenDocuments = value }
+        if let value = flag("filterOffensiveWords") { filterOffensiveWords = value }
         if let budget = number("learningBudget", integer: true) {
             if budget >= 0 && budget <= Double(Int32.max) {
                 learningBudget = Int(budget)

@@ -60,6 +60,16 @@ struct TrainerState: Codable, Equatable {
     var config: ModelConfig
     var trainHistory: [LossPoint]
     var validationHistory: [LossPoint]
+    /// The lowest validation loss so far; its weights are `Trainer.bestParameters`.
+    var best: LossPoint?
+}
+
+/// Which weights a finished run hands back.
+package enum KeptWeights: String, Sendable, CaseIterable {
+    /// The weights of the validation pass with the lowest loss (the default: more steps can overfit).
+    case best
+    /// The weights after the last step.
+    case last
 }
 
 /// Truncated BPTT over random windows with Adam, clipping, a schedule and periodic validation.
@@ -70,12 +80,15 @@ package final class Trainer {
     package let options: TrainingOptions
     var optimizer: Adam
     var state: TrainerState
+    /// The weights at `state.best`, kept in memory and in the checkpoint.
+    var bestParameters: [Float]?
     private let sampler: BatchSampler
     private let validation: [SequenceBatch]
 
     package var step: Int { state.step }
     package var trainHistory: [LossPoint] { state.trainHistory }
     package var validationHistory: [LossPoint] { state.validationHistory }
+    package var best: LossPoint? { state.best }
 
     package init(model: LanguageModel<Float>, corpus: Corpus, options: TrainingOptions) throws {
         self.model = model
@@ -102,6 +115,7 @@ package final class Trainer {
         optimizer = checkpoint.optimizer
         state = checkpoint.state
         state.options = options
+        bestParameters = checkpoint.bestParameters
     }
 
     /// Steps in one pass over the training bytes.
@@ -189,7 +203,7 @@ package final class Trainer {
             let done = finished(elapsed: elapsedBefore + since)
             if state.step % options.validationInterval == 0 || done {
                 if let v = validationLoss() {
-                    state.validationHistory.append(LossPoint(step: state.step, loss: v))
+                    recordValidation(v)
                     report.validationLoss = v
                 }
                 report.isValidation = true
@@ -204,23 +218,41 @@ package final class Trainer {
         }
         state.elapsed = elapsedBefore + Date().timeIntervalSince(started)
         if state.validationHistory.last?.step != state.step, let v = validationLoss() {
-            state.validationHistory.append(LossPoint(step: state.step, loss: v))
+            recordValidation(v)
         }
         try checkpoint?(self)
     }
 
-    /// Writes weights, optimizer moments and loop state, atomically.
-    package func writeCheckpoint(to url: URL) throws {
-        try Checkpoint(model: model, optimizer: optimizer, state: state).write(to: url)
+    private func recordValidation(_ loss: Double) {
+        let point = LossPoint(step: state.step, loss: loss)
+        state.validationHistory.append(point)
+        if loss < state.best?.loss ?? .infinity {
+            state.best = point
+            bestParameters = model.parameters
+        }
     }
 
-    /// The trained model with its training facts in metadata.
-    package func trainedModel(extraMetadata: [String: String] = [:]) -> LanguageModel<Float> {
+    /// Writes weights, optimizer moments and loop state, atomically.
+    package func writeCheckpoint(to url: URL) throws {
+        try Checkpoint(model: model, optimizer: optimizer, state: state, bestParameters: bestParameters).write(to: url)
+    }
+
+    /// The trained model with its training facts in metadata: the best validation pass's weights by default, or
+    /// the last step's (the same when no pass has run or the last pass was the best).
+    package func trainedModel(keeping kept: KeptWeights = .best, extraMetadata: [String: String] = [:])
+        -> LanguageModel<Float>
+    {
         var m = model
+        var validation = state.validationHistory.last
+        if kept == .best, let best = state.best, let bestParameters {
+            m.parameters = bestParameters
+            validation = best
+            m.metadata["kept_step"] = String(best.step)
+        }
         m.metadata["train_steps"] = String(state.step)
         m.metadata["train_seconds"] = String(format: "%.1f", state.elapsed)
         if let t = state.trainHistory.last { m.metadata["train_loss"] = String(format: "%.4f", t.loss) }
-        if let v = state.validationHistory.last { m.metadata["val_loss"] = String(format: "%.4f", v.loss) }
+        if let validation { m.metadata["val_loss"] = String(format: "%.4f", validation.loss) }
         m.metadata["seq_len"] = String(options.sequenceLength)
         m.metadata["batch"] = String(options.batchSize)
         m.metadata["seed"] = String(options.seed)

@@ -30,6 +30,11 @@ extension Recur {
         @Flag(help: "Report on stderr how long priming and sampling took.")
         var timing = false
 
+        @Flag(
+            name: .customLong("word-filter"), inversion: .prefixedNo,
+            help: "Leave out completions that complete a word of the offensive-word list.")
+        var wordFilter = true
+
         @Argument(help: "The prefix to complete.")
         var text: String?
 
@@ -52,8 +57,10 @@ extension Recur {
             let started = DispatchTime.now().uptimeNanoseconds
             predictor.advance(&state, through: prefix)
             let primed = DispatchTime.now().uptimeNanoseconds
-            let completions = Sampler.sample(
-                predictor, from: state, options: sampling.options(count: count, maxBytes: maxChars, stop: stop))
+            let completions = SuggestionFilter(blocking: wordFilter).apply(
+                Sampler.sample(
+                    predictor, from: state, options: sampling.options(count: count, maxBytes: maxChars, stop: stop)),
+                before: prefix[...])
             let sampled = DispatchTime.now().uptimeNanoseconds
             if timing {
                 let message = String(

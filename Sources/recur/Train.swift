@@ -83,6 +83,11 @@ extension Recur {
         var half = false
         @Flag(help: "Continue from OUT.checkpoint.")
         var resume = false
+        @Option(
+            help: ArgumentHelp(
+                "Which weights to write: best (the lowest validation loss) or last. OUT.checkpoint keeps both.",
+                valueName: "best|last"))
+        var keep: KeptWeights = .best
         @Option(help: "Write the train and validation loss curves to this SVG file.")
         var plot: String?
 
@@ -175,18 +180,26 @@ extension Recur {
                 checkpoint: { try $0.writeCheckpoint(to: checkpointURL) },
                 progress: reporter.report)
             reporter.finish()
-            let model = trainer.trainedModel(extraMetadata: [
-                "corpus": corpus.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ","),
-                "val_fraction": String(valFraction),
-            ])
+            let model = trainer.trainedModel(
+                keeping: keep,
+                extraMetadata: [
+                    "corpus": corpus.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ","),
+                    "val_fraction": String(valFraction),
+                ])
             try model.write(to: outURL, half: half)
             if let plot {
                 try LossPlot.svg(train: trainer.trainHistory, validation: trainer.validationHistory)
                     .write(toFile: plot, atomically: true, encoding: .utf8)
             }
-            let val = trainer.validationHistory.last.map { String(format: "%.4f", $0.loss) } ?? "n/a"
+            let last = trainer.validationHistory.last.map { String(format: "%.4f", $0.loss) } ?? "n/a"
+            var kept = ""
+            if keep == .best, let best = trainer.best, best.step != trainer.step {
+                kept = String(
+                    format: "; kept step %d's weights (best validation %.4f; the last are in %@)", best.step,
+                    best.loss, checkpointURL.lastPathComponent)
+            }
             log(
-                "wrote \(outURL.path) after \(trainer.step) steps; validation loss \(val) nats/byte"
+                "wrote \(outURL.path) after \(trainer.step) steps; validation loss \(last) nats/byte\(kept)"
                     + (stop.isSet ? " (stopped early; --resume continues)" : ""))
         }
 
@@ -195,6 +208,7 @@ extension Recur {
 }
 
 extension LearningRateSchedule.Decay: ExpressibleByArgument {}
+extension KeptWeights: ExpressibleByArgument {}
 
 /// Set by SIGINT or SIGTERM, so that training stops between minibatches and keeps its checkpoint.
 final class StopFlag: Sendable {

@@ -84,12 +84,15 @@ struct CLI {
         let train = try CLI.run(["train", "--help"])
         for option in [
             "--corpus", "--cell", "--layers", "--hidden", "--embedding", "--seq-len", "--batch", "--steps", "--epochs",
-            "--minutes", "--lr", "--val-fraction", "--dropout", "--seed", "--out", "--resume", "--plot",
+            "--minutes", "--lr", "--val-fraction", "--dropout", "--seed", "--out", "--resume", "--keep", "--plot",
         ] {
             #expect(train.stdout.contains(option), "train --help lacks \(option)")
         }
         let complete = try CLI.run(["complete", "--help"])
-        for option in ["--n", "--temperature", "--top-k", "--top-p", "--max-chars", "--stop", "--seed", "--json"] {
+        for option in [
+            "--n", "--temperature", "--top-k", "--top-p", "--max-chars", "--stop", "--seed", "--json",
+            "--no-word-filter",
+        ] {
             #expect(complete.stdout.contains(option), "complete --help lacks \(option)")
         }
         let generate = try CLI.run(["generate", "--help"])
@@ -182,6 +185,46 @@ struct CLI {
     }
 
     /// The default model is inside the binary: it works without --model, even from a copy of the binary elsewhere.
+    /// The default model finishes "son of a bit" with a word of the offensive-word list now and then, by sampling
+    /// only. The filter (on by default) never offers it, from the command line or the daemon; turned off, it shows.
+    @Test func offensiveWordsAreNeverOfferedUnlessTheFilterIsOff() throws {
+        let prefix = "You son of a bit"
+        struct Output: Decodable {
+            struct Item: Decodable { var text: String }
+            var completions: [Item]
+        }
+        func words(_ extra: [String], seed: Int) throws -> [String] {
+            let result = try CLI.run(
+                ["complete", "--json", "--n", "64", "--temperature", "1.3", "--seed", String(seed), prefix] + extra)
+            #expect(result.status == 0, "\(result.stderr)")
+            return try JSONDecoder().decode(Output.self, from: Data(result.stdout.utf8)).completions.map {
+                "bit" + $0.text.prefix { $0.isLetter }
+            }
+        }
+        let seeds = Array(1...8)
+        let unfiltered = try seeds.flatMap { try words(["--no-word-filter"], seed: $0) }
+        try #require(unfiltered.contains("bitch"), "the model must reach the word for this test to mean anything")
+        for seed in seeds { #expect(try !words([], seed: seed).contains("bitch"), "seed \(seed)") }
+
+        for filtering in [true, false] {
+            let client = try HostileInputTests.start(options: filtering ? nil : ["filterOffensiveWords": false])
+            defer { client.process.terminate() }
+            var offered: [String] = []
+            for seed in seeds {
+                try client.send([
+                    "jsonrpc": "2.0", "id": .int(seed), "method": "recur/complete",
+                    "params": ["text": .string(prefix), "n": 64, "temperature": 1.3, "seed": .int(seed)],
+                ])
+                let answer = try #require(client.response(to: .int(seed), timeout: 60))
+                for item in answer["result"]?["completions"]?.arrayValue ?? [] {
+                    offered.append("bit" + (item["text"]?.stringValue ?? "").prefix { $0.isLetter })
+                }
+            }
+            #expect(!offered.isEmpty)
+            #expect(offered.contains("bitch") == !filtering, "filterOffensiveWords: \(filtering)")
+        }
+    }
+
     @Test func embeddedDefaultModelWorksFromAnywhere() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -64,6 +64,45 @@ import Testing
         #expect(resumed.validationHistory.last == straight.validationHistory.last)
     }
 
+    /// Training text unlike its held-out tail: validation loss falls, then rises as the model memorises.
+    static func overfittingCorpus() throws -> Corpus {
+        let train = String(repeating: "the cat sat on the mat. ", count: 40)
+        let held = String(repeating: "a dog ran at my log; ", count: 40)
+        return try Corpus(texts: [("f.txt", Array((train + held).utf8))], validationFraction: 0.5)
+    }
+
+    @Test func runKeepsTheBestValidationWeightsAndTheCheckpointKeepsBoth() throws {
+        let config = ModelConfig(cell: .gru, layers: 1, hidden: 32, embedding: 8)
+        var options = Self.options(steps: 120)
+        options.schedule = LearningRateSchedule(peak: 2e-2, warmupSteps: 0, decay: .constant)
+        options.validationInterval = 10
+        let corpus = try Self.overfittingCorpus()
+        let trainer = try Trainer(model: LanguageModel(config: config, seed: 4), corpus: corpus, options: options)
+        try trainer.run()
+        let best = try #require(trainer.best)
+        #expect(best.loss == trainer.validationHistory.map(\.loss).min())
+        try #require(best.step < trainer.step, "this corpus must overfit: \(trainer.validationHistory)")
+
+        // The kept weights are those after `best.step` steps: a second run stopped there has them.
+        let again = try Trainer(model: LanguageModel(config: config, seed: 4), corpus: corpus, options: options)
+        try again.run(shouldStop: { again.step >= best.step })
+        let kept = trainer.trainedModel()
+        #expect(kept.parameters == again.model.parameters)
+        #expect(kept.metadata["kept_step"] == String(best.step))
+        #expect(kept.metadata["val_loss"] == String(format: "%.4f", best.loss))
+        #expect(trainer.trainedModel(keeping: .last).parameters == trainer.model.parameters)
+        #expect(kept.parameters != trainer.model.parameters)
+
+        // Both survive a checkpoint: --resume goes on from the last weights and still knows the best.
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("recur-best-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try trainer.writeCheckpoint(to: url)
+        let resumed = try Trainer(resumingFrom: url, corpus: corpus)
+        #expect(resumed.best == best)
+        #expect(resumed.model.parameters == trainer.model.parameters)
+        #expect(resumed.trainedModel().parameters == kept.parameters)
+    }
+
     @Test func corpusSplitsEachFileAtItsTail() throws {
         let a = Array(repeating: UInt8(ascii: "a"), count: 90) + Array(repeating: UInt8(ascii: "b"), count: 10)
         let b = Array("0123456789".utf8)

@@ -10,9 +10,12 @@ enum CompletionService {
     /// search interpolated with the words around the cursor), as a `textEdit` over the word's typed prefix (clients
     /// filter by that prefix), most probable first.
     static func completionItems(context: Server.Context, predictor: Predictor) -> ([CompletionItem], [Completion]) {
-        let endings = WordCompletion.complete(
+        // A few spare endings, so that the list stays full when the filter leaves some out.
+        let found = WordCompletion.complete(
             predictor, from: context.state, prefix: context.prefix, cache: context.cache,
-            options: WordCompletion.Options(count: context.options.count, maxBytes: min(context.options.maxBytes, 24)))
+            options: WordCompletion.Options(
+                count: context.options.count + 2, maxBytes: min(context.options.maxBytes, 24)))
+        let endings = Array(context.filter.apply(found, before: context.before[...]).prefix(context.options.count))
         var items: [CompletionItem] = []
         for ending in endings {
             let text = String(decoding: context.prefix + ending.bytes, as: UTF8.self)
@@ -33,8 +36,11 @@ enum CompletionService {
         var options = context.options
         options.stop = .line
         options.maxBytes = max(options.maxBytes, 80)
-        let samples = Sampler.sample(predictor, from: context.state, options: options)
-        let shown = samples.prefix(count).filter { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty }
-        return (shown.map { InlineCompletionItem(insertText: $0.text, range: LSPRange(at: context.cursor)) }, shown)
+        let samples = context.filter.apply(
+            Sampler.sample(predictor, from: context.state, options: options), before: context.before[...])
+        let shown = samples.filter { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty }.prefix(count)
+        return (
+            shown.map { InlineCompletionItem(insertText: $0.text, range: LSPRange(at: context.cursor)) }, Array(shown)
+        )
     }
 }

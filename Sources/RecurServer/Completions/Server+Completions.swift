@@ -19,6 +19,9 @@ extension Server {
         var options: SamplingOptions
         /// The words around the cursor, offered beside the model's endings.
         var cache: WordFrequencies
+        /// The last `SuggestionFilter.contextBytes` bytes before the cursor, and what the filter leaves out.
+        var before: [UInt8]
+        var filter: SuggestionFilter
     }
 
     /// The text before and after the cursor whose words are offered beside the model's.
@@ -50,7 +53,8 @@ extension Server {
             throw .invalidParams(error.description)
         }
         let compute: @Sendable (Context, Predictor) -> (RecurCompleteResult, [Completion]) = { context, predictor in
-            let samples = Sampler.sample(predictor, from: context.state, options: context.options)
+            let samples = context.filter.apply(
+                Sampler.sample(predictor, from: context.state, options: context.options), before: context.before[...])
             let result = RecurCompleteResult(
                 completions: samples.map {
                     RecurCompletion(text: $0.text, logprob: $0.logprob, probability: $0.probability)
@@ -153,6 +157,8 @@ extension Server {
         let cacheStart = max(0, cursor - Self.cacheBefore - 1)
         let cacheBytes = Array(bytes[cacheStart..<min(bytes.count, cursor + Self.cacheAfter)])
         let cacheFrom = cacheStart == 0 ? 0 : 1
+        let before = Array(bytes[max(0, cursor - SuggestionFilter.contextBytes)..<cursor])
+        let filter = self.filter
         let tail = TextTail(of: bytes, before: cursor, window: documents.window)
         let serial = states.serial
         let scheduler = self.scheduler, cancellations = self.cancellations
@@ -164,7 +170,8 @@ extension Server {
                     at: cursor, tail: tail, serial: serial, epoch: epoch, predictor: predictor)
                 let context = Context(
                     prefix: prefix, wordStart: wordStart, cursor: cursorPosition, state: state, options: options,
-                    cache: WordFrequencies(scanning: cacheBytes[cacheFrom...], prefix: prefix))
+                    cache: WordFrequencies(scanning: cacheBytes[cacheFrom...], prefix: prefix), before: before,
+                    filter: filter)
                 return compute(context, predictor)
             }
             let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
