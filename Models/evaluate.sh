@@ -2,12 +2,16 @@
 # Reproduces the default model's results table in the README: held-out loss per domain against a character 5-gram
 # trained on the same training split, and keystroke savings against both baselines.
 # Needs the training corpora (../shared/corpora/train, not part of the repository) and a release build.
-#   Models/evaluate.sh [MODEL]   (default: the embedded model)   env: CORPORA, KSR_BYTES, OUT
+#   Models/evaluate.sh [MODEL]   (default: the embedded model)   env: CORPORA, KSR_BYTES, LOSS_BYTES, OUT
+# Loss: the whole held-out tail of every file of each domain (LOSS_BYTES: only the first so many bytes of each).
+# Keystroke savings: the first KSR_BYTES of the tails of the domain's *_KSR files (Models/domains.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 C=${CORPORA:-../shared/corpora/train}
 RECUR=${RECUR:-.build/release/recur}
 KSR_BYTES=${KSR_BYTES:-4000}
+LOSS_ARGS=()
+[ -n "${LOSS_BYTES:-}" ] && LOSS_ARGS=(--max-bytes "$LOSS_BYTES")
 OUT=${OUT:-.build/evaluate}
 MODEL_ARGS=()
 [ $# -ge 1 ] && MODEL_ARGS=(--model "$1")
@@ -19,12 +23,13 @@ ALL="$PROSE $DOCS $PYTHON $SWIFT"
 
 for domain in prose docs python swift; do
   files=${domain^^}
+  ksr_files=${files}_KSR
   # shellcheck disable=SC2086
-  "$RECUR" eval "${MODEL_ARGS[@]}" --json --validation-split 0.1 --strip-separators ${!files} \
+  "$RECUR" eval "${MODEL_ARGS[@]}" "${LOSS_ARGS[@]}" --json --validation-split 0.1 --strip-separators ${!files} \
     --baseline-corpus $ALL > "$OUT/loss-$domain.json"
   # shellcheck disable=SC2086
   "$RECUR" eval "${MODEL_ARGS[@]}" --ksr --json --top 3 --validation-split 0.1 --strip-separators \
-    --max-bytes "$KSR_BYTES" ${!files} --baseline-corpus $ALL > "$OUT/ksr-$domain.json"
+    --max-bytes "$KSR_BYTES" ${!ksr_files} --baseline-corpus $ALL > "$OUT/ksr-$domain.json"
 done
 
 python3 - "$OUT" <<'PY'
