@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The side-by-side table of MODEL.md: what two models offer for the same prefixes (make run's, then 20 more across
 # the domains), through the same `recur complete` as make run (8 samples at temperature 0.7, seed 1, the
-# suggestion filter on), the three most probable of each.
+# suggestion filter on), the three most probable of each; ␣ marks a space.
 #   Models/side_by_side.sh OLD.safetensors NEW.safetensors   env: RECUR
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,8 +41,11 @@ prefixes=(
   "        XCTAssertEqual(result.co"
 )
 cell() {
-  "$RECUR" complete --model "$1" --n 8 --temperature 0.7 --seed 1 "$2" 2>/dev/null | head -3 |
-    awk '{p=$1; $1=""; sub(/^ /,""); printf "%s`%s` %.0f%%", (NR>1?", ":""), $0, p*100}'
+  "$RECUR" complete --model "$1" --json --n 8 --temperature 0.7 --seed 1 "$2" 2>/dev/null | python3 -c '
+import json, sys
+items = json.load(sys.stdin)["completions"][:3]
+print(", ".join("`%s` %.0f%%" % (json.dumps(c["text"])[1:-1].replace("|", "\\|").replace(" ", "␣"), 100 * c["probability"])
+                for c in items) or "(none)")'
 }
 echo "| prefix | old model | new model |"
 echo "|---|---|---|"

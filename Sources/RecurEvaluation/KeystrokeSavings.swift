@@ -142,18 +142,22 @@ package struct NGramWordCompleter: WordCompleter {
 }
 
 /// Recur's completer, as the daemon completes words: the model's best endings by beam search, interpolated with
-/// the words typed so far (`WordCompletion`).
+/// the words typed so far, through the daemon's `SuggestionFilter` (`WordCompletion.suggestions`).
 package final class ModelWordCompleter: WordCompleter {
     /// Replaceable: a completer that learns as it types swaps in new weights, and the state carries on.
     package var predictor: Predictor
     package var options: WordCompletion.Options
+    package var filter: SuggestionFilter
     private var state: RecurrentState
     private var frequencies = WordFrequencies()
     private var current: [UInt8] = []
+    /// The last bytes typed, as much as the filter reads (kept between `contextBytes` and twice that).
+    private var recent: [UInt8] = []
 
-    package init(predictor: Predictor, options: WordCompletion.Options) {
+    package init(predictor: Predictor, options: WordCompletion.Options, filter: SuggestionFilter = SuggestionFilter()) {
         self.predictor = predictor
         self.options = options
+        self.filter = filter
         state = RecurrentState(config: predictor.config)
     }
 
@@ -161,12 +165,16 @@ package final class ModelWordCompleter: WordCompleter {
         predictor.step(&state, bytes: [byte])
         frequencies.type(byte)
         current = ByteVocabulary.isWordByte(byte) ? current + [byte] : []
+        recent.append(byte)
+        if recent.count >= 2 * SuggestionFilter.contextBytes { recent.removeFirst(SuggestionFilter.contextBytes) }
     }
 
     package func completions(top: Int) -> [[UInt8]] {
         var options = options
         options.count = top
-        return WordCompletion.complete(predictor, from: state, prefix: current, cache: frequencies, options: options)
-            .map(\.bytes)
+        return WordCompletion.suggestions(
+            predictor, from: state, prefix: current, cache: frequencies, options: options, filter: filter,
+            before: recent[...]
+        ).map(\.bytes)
     }
 }

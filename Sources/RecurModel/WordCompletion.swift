@@ -120,6 +120,18 @@ package enum WordCompletion {
         return Array(results.prefix(options.count))
     }
 
+    /// What a person is shown: `complete` asked for two spare endings, passed through `filter` (`before`: the text
+    /// before the cursor), at most `options.count` of them. The daemon's completion list and `eval --ksr` use this.
+    package static func suggestions(
+        _ predictor: Predictor, from state: RecurrentState, prefix: [UInt8], cache: WordFrequencies,
+        options: Options, filter: SuggestionFilter, before: ArraySlice<UInt8>
+    ) -> [Completion] {
+        var wider = options
+        wider.count = options.count + 2
+        let found = complete(predictor, from: state, prefix: prefix, cache: cache, options: wider)
+        return Array(filter.apply(found, before: before).prefix(options.count))
+    }
+
     /// The most probable endings: word bytes followed by a word break, by beam search of `width` hypotheses,
     /// stopping once no open hypothesis can beat the `count`-th finished one.
     package static func beamEndings(

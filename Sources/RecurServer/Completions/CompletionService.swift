@@ -10,12 +10,10 @@ enum CompletionService {
     /// search interpolated with the words around the cursor), as a `textEdit` over the word's typed prefix (clients
     /// filter by that prefix), most probable first.
     static func completionItems(context: Server.Context, predictor: Predictor) -> ([CompletionItem], [Completion]) {
-        // A few spare endings, so that the list stays full when the filter leaves some out.
-        let found = WordCompletion.complete(
+        let endings = WordCompletion.suggestions(
             predictor, from: context.state, prefix: context.prefix, cache: context.cache,
-            options: WordCompletion.Options(
-                count: context.options.count + 2, maxBytes: min(context.options.maxBytes, 24)))
-        let endings = Array(context.filter.apply(found, before: context.before[...]).prefix(context.options.count))
+            options: WordCompletion.Options(count: context.options.count, maxBytes: min(context.options.maxBytes, 24)),
+            filter: context.filter, before: context.before[...])
         var items: [CompletionItem] = []
         for ending in endings {
             let text = String(decoding: context.prefix + ending.bytes, as: UTF8.self)
