@@ -100,6 +100,27 @@ import Testing
         #expect(kept.contains { $0.bytes == greedy.first?.bytes })
     }
 
+    /// The completion list leaves out a blocked word and stays full from its spare endings.
+    @Test func theWordListDropsABlockedEndingAndStaysFull() throws {
+        let model = try LanguageModel<Float>(contentsOf: Self.shipped)
+        let predictor = Predictor(engine: InferenceEngine(model: model))
+        let before = Array("She said that she was very fo".utf8)
+        var state = RecurrentState(config: predictor.config)
+        predictor.advance(&state, through: before)
+        let prefix = Array("fo".utf8)
+        let options = WordCompletion.Options(count: 4)
+        let plain = WordCompletion.complete(
+            predictor, from: state, prefix: prefix, cache: WordFrequencies(), options: options)
+        try #require(plain.count == 4)
+        let top = "fo" + plain[0].text
+        let shown = WordCompletion.suggestions(
+            predictor, from: state, prefix: prefix, cache: WordFrequencies(), options: options,
+            filter: SuggestionFilter(blockedWords: BlockedWords(list: top)), before: before[...])
+        #expect(shown.count == 4)
+        #expect(!shown.contains { $0.bytes == plain[0].bytes })
+        #expect(Array(shown.prefix(3)).map(\.bytes) == Array(plain[1...3]).map(\.bytes))
+    }
+
     /// Greedy sampling is deterministic, so the cut is checked exactly: the line the model writes, cut at every
     /// length that falls inside a word.
     @Test func samplesCutAtTheLimitDoNotEndInHalfAWord() throws {
