@@ -185,10 +185,11 @@ struct CLI {
     }
 
     /// The default model is inside the binary: it works without --model, even from a copy of the binary elsewhere.
-    /// The default model finishes "son of a bit" with a word of the offensive-word list now and then, by sampling
-    /// only. The filter (on by default) never offers it, from the command line or the daemon; turned off, it shows.
+    /// The default model finishes "you bastar" with a word of the offensive-word list (and its plural) most of the
+    /// time. The filter (on by default) never offers them, from the command line or the daemon; turned off, they
+    /// show. (`SuggestionFilterTests` covers words that the model reaches only by sampling.)
     @Test func offensiveWordsAreNeverOfferedUnlessTheFilterIsOff() throws {
-        let prefix = "You son of a bit"
+        let prefix = "Damn you, you bastar"
         struct Output: Decodable {
             struct Item: Decodable { var text: String }
             var completions: [Item]
@@ -198,13 +199,15 @@ struct CLI {
                 ["complete", "--json", "--n", "64", "--temperature", "1.3", "--seed", String(seed), prefix] + extra)
             #expect(result.status == 0, "\(result.stderr)")
             return try JSONDecoder().decode(Output.self, from: Data(result.stdout.utf8)).completions.map {
-                "bit" + $0.text.prefix { $0.isLetter }
+                "bastar" + $0.text.prefix { $0.isLetter }
             }
         }
-        let seeds = Array(1...8)
+        let seeds = Array(1...3)
         let unfiltered = try seeds.flatMap { try words(["--no-word-filter"], seed: $0) }
-        try #require(unfiltered.contains("bitch"), "the model must reach the word for this test to mean anything")
-        for seed in seeds { #expect(try !words([], seed: seed).contains("bitch"), "seed \(seed)") }
+        try #require(unfiltered.contains("bastard"), "the model must reach the word for this test to mean anything")
+        for seed in seeds {
+            #expect(try words([], seed: seed).allSatisfy { $0 != "bastard" && $0 != "bastards" }, "seed \(seed)")
+        }
 
         for filtering in [true, false] {
             let client = try HostileInputTests.start(options: filtering ? nil : ["filterOffensiveWords": false])
@@ -217,11 +220,12 @@ struct CLI {
                 ])
                 let answer = try #require(client.response(to: .int(seed), timeout: 60))
                 for item in answer["result"]?["completions"]?.arrayValue ?? [] {
-                    offered.append("bit" + (item["text"]?.stringValue ?? "").prefix { $0.isLetter })
+                    offered.append("bastar" + (item["text"]?.stringValue ?? "").prefix { $0.isLetter })
                 }
             }
             #expect(!offered.isEmpty)
-            #expect(offered.contains("bitch") == !filtering, "filterOffensiveWords: \(filtering)")
+            #expect(offered.contains("bastard") == !filtering, "filterOffensiveWords: \(filtering)")
+            #expect(filtering ? !offered.contains("bastards") : true)
         }
     }
 
