@@ -62,7 +62,7 @@ package actor Server {
     /// profile named on the command line (else chosen at `initialize`), and `allowAnyPath` lets `recur/adapt` read
     /// files outside the workspace folders. `window`: states read 64 to 127 bytes of context, which costs the
     /// default model 0.03% in held-out loss against any longer context, and bounds a jump to 128 steps
-    /// (Protocol/README.md). `checkpointBudget`: hidden states kept across documents (4 KB each with the default
+    /// (Protocol/README.md). `checkpointBudget`: hidden states kept across documents (3 KB each with the default
     /// model). `onlineLearning`: learn from what the user types (initializationOptions may change it), saving the
     /// online layer every `learningSaveInterval` seconds of learning. `precision`: how the products run.
     package init(

@@ -20,7 +20,8 @@ struct ServerSettings {
     /// Leave out completions that complete a word of the offensive-word list (`BlockedWords`).
     var filterOffensiveWords = true
 
-    /// 32 KB a minute: about 5 CPU seconds of the learning thread with the default model (0.17 ms a byte).
+    /// 32 KB a minute: about 5 CPU seconds of the learning thread with the first default model (0.17 ms a byte); the
+    /// GRU 2×384 default has 1.6 times its parameters, so about 8 seconds (estimated, not measured).
     static let defaultLearningBudget = 32_768
 
     static let minimumCheckpointBudget = 8
