@@ -14,6 +14,14 @@ import Testing
             state: RecurrentState(config: ModelConfig(cell: .gru, layers: 1, hidden: 2, embedding: 2)))
     }
 
+    /// The shipped model, primed through `text`.
+    static func primed(_ text: String) throws -> (Predictor, RecurrentState) {
+        let predictor = Predictor(engine: InferenceEngine(model: try LanguageModel<Float>(contentsOf: shipped)))
+        var state = RecurrentState(config: predictor.config)
+        predictor.advance(&state, through: Array(text.utf8))
+        return (predictor, state)
+    }
+
     /// Whether `list` blocks `completion` typed after `before`.
     static func blocks(_ list: BlockedWords, _ before: String, _ completion: String) -> Bool {
         list.blocks(Array((before + completion).utf8), from: before.utf8.count)
@@ -82,11 +90,8 @@ import Testing
     /// A word the model reaches only by sampling (its greedy completion is another): the filter removes every
     /// sample that completes it, through the sampler's real output, and keeps the rest.
     @Test func aWordReachedOnlyBySamplingIsNeverOffered() throws {
-        let model = try LanguageModel<Float>(contentsOf: Self.shipped)
-        let predictor = Predictor(engine: InferenceEngine(model: model))
         let prefix = Array("The quick brown fox jumps over the la".utf8)
-        var state = RecurrentState(config: predictor.config)
-        predictor.advance(&state, through: prefix)
+        let (predictor, state) = try Self.primed(String(decoding: prefix, as: UTF8.self))
         let greedy = Sampler.sample(predictor, from: state, options: SamplingOptions(temperature: 0))
         let options = SamplingOptions(count: 64, temperature: 1.2, maxBytes: 12, stop: .word, seed: 5)
         let samples = Sampler.sample(predictor, from: state, options: options)
@@ -102,11 +107,8 @@ import Testing
 
     /// The completion list leaves out a blocked word and stays full from its spare endings.
     @Test func theWordListDropsABlockedEndingAndStaysFull() throws {
-        let model = try LanguageModel<Float>(contentsOf: Self.shipped)
-        let predictor = Predictor(engine: InferenceEngine(model: model))
         let before = Array("She said that she was very fo".utf8)
-        var state = RecurrentState(config: predictor.config)
-        predictor.advance(&state, through: before)
+        let (predictor, state) = try Self.primed(String(decoding: before, as: UTF8.self))
         let prefix = Array("fo".utf8)
         let options = WordCompletion.Options(count: 4)
         let plain = WordCompletion.complete(
@@ -124,10 +126,7 @@ import Testing
     /// Greedy sampling is deterministic, so the cut is checked exactly: the line the model writes, cut at every
     /// length that falls inside a word.
     @Test func samplesCutAtTheLimitDoNotEndInHalfAWord() throws {
-        let model = try LanguageModel<Float>(contentsOf: Self.shipped)
-        let predictor = Predictor(engine: InferenceEngine(model: model))
-        var state = RecurrentState(config: predictor.config)
-        predictor.advance(&state, through: Array("It was the best of times, it was the ".utf8))
+        let (predictor, state) = try Self.primed("It was the best of times, it was the ")
         let full = try #require(
             Sampler.sample(predictor, from: state, options: SamplingOptions(temperature: 0, maxBytes: 60, stop: .line))
                 .first
