@@ -15,6 +15,7 @@ help:
 	@echo "make run     build in release mode and complete prose and code with the embedded default model"
 	@echo "make demo-train  train a small model on Recur's own source for 20 s and use it"
 	@echo "make test    run the whole test suite"
+	@echo "make test-torch  test the PyTorch trainer (Models/torch) against recur: installs torch 2.13 CPU in .venv-torch"
 	@echo "make bench   compare Recur with PyTorch on the same shapes (writes Benchmarks/results.md), the daemon's"
 	@echo "             latency, RSS and idle CPU, stall, learning, soak"
 	@echo "make soak    drive the daemon with edits and completions, check RSS stays flat (SOAK=long: 1M edits)"
@@ -105,7 +106,21 @@ $(LSP_VENV)/.installed: Tests/lsp/requirements.txt
 	$(LSP_VENV)/bin/python -m pip install -q -r Tests/lsp/requirements.txt
 	touch $@
 
-# PyTorch is only a benchmark baseline: it is installed here, never for the tests.
+# The PyTorch trainer (Models/torch): torch 2.13 CPU in its own virtual environment, never a dependency of `make test`.
+TORCH_VENV := .venv-torch
+$(TORCH_VENV)/.installed: Models/torch/requirements.txt
+	$(PYTHON) -m venv $(TORCH_VENV)
+	$(TORCH_VENV)/bin/python -m pip install -q "torch==2.13.0+cpu" || $(TORCH_VENV)/bin/python -m pip install -q torch
+	$(TORCH_VENV)/bin/python -m pip install -q -r Models/torch/requirements.txt
+	touch $@
+
+# torchrun with 2 gloo ranks, export to Recur and back, DDP = one process, resume, bad files (needs a recur binary).
+.PHONY: test-torch
+test-torch: $(TORCH_VENV)/.installed
+	@test -x "$(RECUR_BIN)" || $(SWIFT) build --product recur
+	cd Models/torch && RECUR_BIN=$(RECUR_BIN) ../../$(TORCH_VENV)/bin/python -m unittest discover -s tests -v
+
+# PyTorch is only a benchmark baseline here: it is installed for `make bench`, never for the tests.
 bench: build
 	@mkdir -p $(BENCH)
 	@$(PYTHON) -c "import torch" 2>/dev/null || $(PYTHON) -m pip install -q "torch==2.13.0+cpu" || \
@@ -114,6 +129,8 @@ bench: build
 	.build/release/recur-bench --json > $(BENCH)/recur.json
 	$(PYTHON) Benchmarks/pytorch_baseline.py --hidden 256 512 --json > $(BENCH)/pytorch.json
 	$(PYTHON) Benchmarks/compare.py $(BENCH)/recur.json $(BENCH)/pytorch.json | tee Benchmarks/results.md
+	@$(MAKE) --no-print-directory $(TORCH_VENV)/.installed
+	$(TORCH_VENV)/bin/python Benchmarks/torch_train_bench.py | tee $(BENCH)/torch_train.md
 	$(PYTHON) Benchmarks/serve_bench.py --typed 1000 | tee $(BENCH)/serve.md
 	$(PYTHON) Benchmarks/stall_bench.py --json $(BENCH)/stall.json
 	$(PYTHON) Benchmarks/learning_bench.py | tee $(BENCH)/learning.md
