@@ -188,6 +188,8 @@ def main(argv=None) -> int:
 
 def train(run: Run) -> None:
     args = run.args
+    if args.init and args.resume:
+        raise Failure("use either --init or --resume, not both")
     ck = load_checkpoint(args.out) if args.resume else None
     if ck is not None:
         steps, export, keep = args.steps, args.export, args.keep
@@ -195,8 +197,6 @@ def train(run: Run) -> None:
             setattr(args, key, ck["run"][key])
         args.steps = steps
         args.export, args.keep = export, keep
-    elif args.init and args.resume:
-        raise Failure("use either --init or --resume, not both")
     if args.batch % run.world:
         raise Failure(f"--batch {args.batch} does not split over {run.world} ranks")
     if not 0 <= args.dropout < 1:
