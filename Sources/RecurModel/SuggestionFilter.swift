@@ -1,8 +1,8 @@
 /// Words and phrases that are never suggested (`BlockedWords+Lists.swift` says where the shipped ones come from).
 ///
 /// Matching is on words, case-insensitively: a word is a run of `ByteVocabulary.isWordByte` bytes, and the parts of
-/// an identifier count too (split at `_`, digits and lower-to-upper case changes, so `fooBar_baz2` holds `foo`,
-/// `bar` and `baz`). A word also matches as a plural: a listed word plus "s", or plus "es" after s, x, z, ch or sh. An
+/// an identifier count too (split at `_`, digits, non-ASCII characters that are not letters such as `—` and `’`,
+/// and lower-to-upper case changes, so `fooBar_baz2` holds `foo`, `bar` and `baz`). A word also matches as a plural: a listed word plus "s", or plus "es" after s, x, z, ch or sh. An
 /// entry of several words (or
 /// with punctuation, such as "g-spot") matches its exact text between word boundaries.
 package struct BlockedWords: Sendable {
@@ -63,15 +63,20 @@ package struct BlockedWords: Sendable {
         return false
     }
 
-    /// The ranges of an identifier's parts, when it has more than one.
+    /// The ranges of an identifier's parts, unless it is one part from end to end. Non-ASCII letters (and marks) belong to parts;
+    /// other non-ASCII characters, such as a dash or a curly quote, separate them as ASCII punctuation does.
     static func identifierParts(_ word: ArraySlice<UInt8>) -> [Range<Int>] {
-        func isLetter(_ b: UInt8) -> Bool { (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b >= 0x80 }
         func isUpper(_ b: UInt8) -> Bool { b >= 0x41 && b <= 0x5A }
         var parts: [Range<Int>] = []
         var start: Int?
-        for i in word.indices {
+        var i = word.startIndex
+        while i < word.endIndex {
             let b = word[i]
-            if !isLetter(b) {
+            let width = b < 0x80 ? 1 : min(Self.sequenceLength(lead: b), word.endIndex - i)
+            let letter =
+                b < 0x80
+                ? (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) : Self.isLetter(word[i..<(i + width)])
+            if !letter {
                 if let s = start { parts.append(s..<i) }
                 start = nil
             } else if let s = start, isUpper(b), i > word.startIndex, !isUpper(word[i - 1]) {
@@ -80,9 +85,30 @@ package struct BlockedWords: Sendable {
             } else if start == nil {
                 start = i
             }
+            i += width
         }
         if let s = start { parts.append(s..<word.endIndex) }
-        return parts.count > 1 ? parts : []
+        return parts.count == 1 && parts[0] == word.startIndex..<word.endIndex ? [] : parts
+    }
+
+    /// Bytes in the UTF-8 sequence that `lead` starts (1 for a stray continuation byte).
+    private static func sequenceLength(lead: UInt8) -> Int {
+        switch lead {
+        case 0xC0...0xDF: 2
+        case 0xE0...0xEF: 3
+        case 0xF0...0xF7: 4
+        default: 1
+        }
+    }
+
+    /// Whether one UTF-8 sequence is a letter or a combining mark (invalid bytes count as letters: they never split).
+    private static func isLetter(_ sequence: ArraySlice<UInt8>) -> Bool {
+        let scalars = String(decoding: sequence, as: UTF8.self).unicodeScalars
+        guard scalars.count == 1, let scalar = scalars.first, scalar != "\u{FFFD}" else { return true }
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: return true
+        default: return scalar.properties.isAlphabetic
+        }
     }
 
     /// Whether `phrase` occurs in `text` between word boundaries and ends after `offset`.

@@ -46,6 +46,12 @@ import Testing
         #expect(Self.blocks(list, "two words", " and more") == false)
         #expect(Self.blocks(list, "the G-", "spot"))
         #expect(Self.blocks(list, "the g-", "spotless") == false)
+        // Non-ASCII punctuation separates words as ASCII punctuation does; non-ASCII letters do not.
+        #expect(Self.blocks(list, "you pl", "um\u{2014}questioned"), "an em dash after the word")
+        #expect(Self.blocks(list, "", "\u{201C}plum\u{2019}s\u{201D}"), "curly quotes around it")
+        #expect(Self.blocks(list, "", "plum\u{2026}"))
+        #expect(Self.blocks(list, "", "plumé") == false, "a letter with an accent extends the word")
+        #expect(Self.blocks(list, "", "plum\u{301}") == false, "so does a combining mark")
     }
 
     @Test func theShippedListBlocksEveryEntryAndSparesOrdinaryText() throws {
