@@ -2,9 +2,9 @@
 ///
 /// Matching is on words, case-insensitively: a word is a run of `ByteVocabulary.isWordByte` bytes, and the parts of
 /// an identifier count too (split at `_`, digits, non-ASCII characters that are not letters such as `—` and `’`,
-/// and lower-to-upper case changes, so `fooBar_baz2` holds `foo`, `bar` and `baz`). A word also matches as a plural: a listed word plus "s", or plus "es" after s, x, z, ch or sh. An
-/// entry of several words (or
-/// with punctuation, such as "g-spot") matches its exact text between word boundaries.
+/// and lower-to-upper case changes, so `fooBar_baz2` holds `foo`, `bar` and `baz`). A word also matches as a
+/// plural: a listed word plus "s", or plus "es" after s, x, z, ch or sh. An entry of several words (or with
+/// punctuation, such as "g-spot") matches its exact text between word boundaries.
 package struct BlockedWords: Sendable {
     private let words: Set<[UInt8]>
     /// Entries that are not a single word, lowercased.
@@ -63,19 +63,19 @@ package struct BlockedWords: Sendable {
         return false
     }
 
-    /// The ranges of an identifier's parts, unless it is one part from end to end. Non-ASCII letters (and marks) belong to parts;
-    /// other non-ASCII characters, such as a dash or a curly quote, separate them as ASCII punctuation does.
+    /// The ranges of an identifier's parts, unless it is one part from end to end. Non-ASCII letters (and marks)
+    /// belong to parts; other non-ASCII characters, such as a dash or a curly quote, separate them as ASCII
+    /// punctuation does.
     static func identifierParts(_ word: ArraySlice<UInt8>) -> [Range<Int>] {
         func isUpper(_ b: UInt8) -> Bool { b >= 0x41 && b <= 0x5A }
+        func isASCIILetter(_ b: UInt8) -> Bool { isUpper(b) || (b >= 0x61 && b <= 0x7A) }
         var parts: [Range<Int>] = []
         var start: Int?
         var i = word.startIndex
         while i < word.endIndex {
             let b = word[i]
             let width = b < 0x80 ? 1 : min(Self.sequenceLength(lead: b), word.endIndex - i)
-            let letter =
-                b < 0x80
-                ? (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) : Self.isLetter(word[i..<(i + width)])
+            let letter = b < 0x80 ? isASCIILetter(b) : Self.isLetter(word[i..<(i + width)])
             if !letter {
                 if let s = start { parts.append(s..<i) }
                 start = nil
