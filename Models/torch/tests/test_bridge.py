@@ -181,16 +181,20 @@ class TorchBridgeTests(unittest.TestCase):
         one, two = tensors_of(self.dir / "one.safetensors"), tensors_of(self.dir / "two.safetensors")
         start = CharLM(Config("gru", 2, 48, 16))
         moved = 0.0
+        # Reductions run in another order across ranks (and in other kernels on other CPUs), so the weights agree
+        # to rounding: within 1/200 of one Adam step (lr 5e-3). A rank that trained on its own half of the batch
+        # without the all-reduce lands about a whole step away.
         for name in one:
-            self.assertTrue(torch.allclose(one[name], two[name], atol=1e-6, rtol=1e-5), name)
+            gap = (one[name] - two[name]).abs().max().item()
+            self.assertLess(gap, 5e-3 / 200, name)
             moved = max(moved, (one[name] - start.state_dict()[name]).abs().max().item())
         self.assertGreater(moved, 1e-3)
 
     def test_resume_continues_exactly_as_an_uninterrupted_run(self):
         for ranks in (1, 2):
             with self.subTest(ranks=ranks):
-                common = [*TINY, "--corpus", *CORPUS, "--batch", "8", "--dropout", "0.3", "--lr", "5e-3",
-                          "--val-every", "3", "--keep", "last"]
+                common = [*TINY, "--corpus", *CORPUS, "--batch", "8", "--dropout", "0.3", "--output-dropout", "0.2",
+                          "--lr", "5e-3", "--val-every", "3", "--keep", "last"]
                 straight, split = self.dir / f"straight{ranks}", self.dir / f"split{ranks}"
                 run([*common, "--steps", "6", "--out", f"{straight}.pt", "--export", f"{straight}.safetensors"],
                     ranks=ranks)
