@@ -34,7 +34,7 @@ from recur_torch.model import (CharLM, Config, ModelFileError, count_parameters,
 CHECKPOINT_FORMAT = "recur-torch-checkpoint"
 # What a checkpoint fixes: a resumed run takes these from the checkpoint, not from the command line.
 RUN_KEYS = ("cell", "layers", "hidden", "embedding", "seq_len", "batch", "lr", "warmup", "min_lr_fraction", "decay",
-            "clip", "dropout", "weight_decay", "seed", "val_fraction", "strip_separators")
+            "clip", "dropout", "output_dropout", "weight_decay", "seed", "val_fraction", "strip_separators")
 
 
 class Failure(Exception):
@@ -60,6 +60,7 @@ def parse(argv=None):
     ap.add_argument("--decay", choices=["cosine", "step", "constant"], default="cosine")
     ap.add_argument("--clip", type=float, default=1.0, help="gradient norm clip")
     ap.add_argument("--dropout", type=float, default=0.0, help="between recurrent layers")
+    ap.add_argument("--output-dropout", type=float, default=0.0, help="on the top layer's output, before the head")
     ap.add_argument("--weight-decay", type=float, default=0.0)
     ap.add_argument("--steps", type=int, required=True, help="total steps (a resumed run may raise it)")
     ap.add_argument("--seed", type=int, default=1)
@@ -193,14 +194,15 @@ def train(run: Run) -> None:
     ck = load_checkpoint(args.out) if args.resume else None
     if ck is not None:
         steps, export, keep = args.steps, args.export, args.keep
-        for key in RUN_KEYS:
-            setattr(args, key, ck["run"][key])
+        for key in RUN_KEYS:  # output_dropout came later: off in older checkpoints
+            setattr(args, key, ck["run"].get(key, 0.0) if key == "output_dropout" else ck["run"][key])
         args.steps = steps
         args.export, args.keep = export, keep
     if args.batch % run.world:
         raise Failure(f"--batch {args.batch} does not split over {run.world} ranks")
-    if not 0 <= args.dropout < 1:
-        raise Failure("--dropout must be in [0, 1)")
+    for name in ("dropout", "output_dropout"):
+        if not 0 <= getattr(args, name) < 1:
+            raise Failure(f"--{name.replace('_', '-')} must be in [0, 1)")
     local = args.batch // run.world
     streams_of_rank = range(run.rank * local, (run.rank + 1) * local)
 
@@ -209,16 +211,17 @@ def train(run: Run) -> None:
 
     torch.manual_seed(args.seed)
     metadata = {}
+    dropouts = {"dropout": args.dropout, "output_dropout": args.output_dropout}
     if ck is not None:
-        model = CharLM(Config(args.cell, args.layers, args.hidden, args.embedding), dropout=args.dropout)
+        model = CharLM(Config(args.cell, args.layers, args.hidden, args.embedding), **dropouts)
         model.load_state_dict(ck["model"])
     elif args.init:
-        model, metadata = load_recur(args.init, dropout=args.dropout)
+        model, metadata = load_recur(args.init, **dropouts)
         c = model.config
         args.cell, args.layers, args.hidden, args.embedding = c.cell, c.layers, c.hidden, c.embedding
         metadata = {k: v for k, v in metadata.items() if k.startswith("recur.")}
     else:
-        model = CharLM(Config(args.cell, args.layers, args.hidden, args.embedding), dropout=args.dropout)
+        model = CharLM(Config(args.cell, args.layers, args.hidden, args.embedding), **dropouts)
     model.to(run.device)
     net = model
     if run.world > 1:

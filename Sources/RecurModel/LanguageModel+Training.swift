@@ -46,6 +46,9 @@ package final class TrainingWorkspace<S: KernelScalar> {
     }
 
     let layers: [LayerCache]
+    /// With output dropout: the top layer's output after its mask (N, H), what the head reads, and the mask.
+    let headInput: Buffer<S>?
+    let headMask: Buffer<S>?
     /// W_hhᵀ (H, G·H) per layer, transposed once per forward pass so that each step's product reads the weights
     /// in the order the small-batch kernels want, without packing them at every step.
     let transposedHH: [Buffer<S>]
@@ -61,7 +64,9 @@ package final class TrainingWorkspace<S: KernelScalar> {
     let dhNext: Buffer<S>  // (B, H)
     let dcNext: Buffer<S>  // (B, H)
 
-    package init(config: ModelConfig, batch: Int, steps: Int) {
+    /// `outputDropout`: room for a dropout mask on the top layer's output, which training with
+    /// `loss(outputDropout:)` above zero needs.
+    package init(config: ModelConfig, batch: Int, steps: Int, outputDropout: Bool = false) {
         self.config = config
         self.batch = batch
         self.steps = steps
@@ -69,6 +74,8 @@ package final class TrainingWorkspace<S: KernelScalar> {
         layers = (0..<config.layers).map { k in
             LayerCache(rows: n, inputWidth: config.inputWidth(ofLayer: k), config: config, dropout: k > 0)
         }
+        headInput = outputDropout ? Buffer(count: n * config.hidden) : nil
+        headMask = outputDropout ? Buffer(count: n * config.hidden) : nil
         transposedHH = (0..<config.layers).map { _ in Buffer(count: config.hidden * config.gateWidth) }
         hiddenProjection = Buffer(count: batch * config.gateWidth)
         logProbs = Buffer(count: n * config.vocab)
@@ -87,15 +94,17 @@ extension LanguageModel {
     /// Mean cross-entropy (nats) over all B·T positions, from a zero initial state.
     ///
     /// When `gradients` is given, the gradient of that loss is *added* into it (caller zeroes it).
-    /// `dropout` is applied between layers, as `nn.LSTM(dropout:)` does; its masks come from `rng`.
+    /// `dropout` is applied between layers, as `nn.LSTM(dropout:)` does; `outputDropout` to the top layer's
+    /// output where the head reads it (not where the recurrence does), as char-rnn and Zaremba et al. (2014) do.
+    /// Their masks come from `rng`, between-layer masks first.
     package func loss(
         on batch: SequenceBatch, workspace ws: TrainingWorkspace<S>, gradients: UnsafeMutablePointer<S>? = nil,
-        dropout: Double = 0, rng: inout SeededGenerator, initialState: UnsafePointer<S>? = nil,
-        finalState: UnsafeMutablePointer<S>? = nil
+        dropout: Double = 0, outputDropout: Double = 0, rng: inout SeededGenerator,
+        initialState: UnsafePointer<S>? = nil, finalState: UnsafeMutablePointer<S>? = nil
     ) -> S {
         computeLoss(
-            on: batch, workspace: ws, gradients: gradients, dropout: dropout, rng: &rng, initialState: initialState,
-            finalState: finalState)
+            on: batch, workspace: ws, gradients: gradients, dropout: dropout, outputDropout: outputDropout, rng: &rng,
+            initialState: initialState, finalState: finalState)
     }
 
     /// `initialState`, when given, is where the sequences start instead of zero: B rows laid out as a
@@ -104,17 +113,22 @@ extension LanguageModel {
     /// in the same layout.
     func computeLoss(
         on batch: SequenceBatch, workspace ws: TrainingWorkspace<S>, gradients: UnsafeMutablePointer<S>?,
-        dropout: Double, rng: inout SeededGenerator, initialState: UnsafePointer<S>? = nil,
+        dropout: Double, outputDropout: Double, rng: inout SeededGenerator, initialState: UnsafePointer<S>? = nil,
         finalState: UnsafeMutablePointer<S>? = nil
     ) -> S {
         precondition(ws.batch == batch.batch && ws.steps == batch.steps && ws.config == config)
+        precondition(outputDropout == 0 || ws.headMask != nil, "the workspace has no room for output dropout")
         return parameters.withUnsafeBufferPointer { p in
             let params = p.baseAddress!
-            forward(batch: batch, params: params, ws: ws, dropout: dropout, rng: &rng, initial: initialState)
+            forward(
+                batch: batch, params: params, ws: ws, dropout: dropout, outputDropout: outputDropout, rng: &rng,
+                initial: initialState)
             if let finalState { copyFinalState(batch: batch, ws: ws, into: finalState) }
             let loss = crossEntropy(batch: batch, ws: ws, prepareGradient: gradients != nil)
             if let gradients {
-                backward(batch: batch, params: params, grads: gradients, ws: ws, initial: initialState)
+                backward(
+                    batch: batch, params: params, grads: gradients, ws: ws, outputDropout: outputDropout,
+                    initial: initialState)
             }
             return loss
         }
@@ -138,14 +152,17 @@ extension LanguageModel {
     }
 
     /// Convenience for tests: loss and a fresh gradient array.
-    package func lossAndGradients(on batch: SequenceBatch, dropout: Double = 0, seed: UInt64 = 0) -> (
-        loss: S, gradients: [S]
-    ) {
-        let ws = TrainingWorkspace<S>(config: config, batch: batch.batch, steps: batch.steps)
+    package func lossAndGradients(
+        on batch: SequenceBatch, dropout: Double = 0, outputDropout: Double = 0, seed: UInt64 = 0
+    ) -> (loss: S, gradients: [S]) {
+        let ws = TrainingWorkspace<S>(
+            config: config, batch: batch.batch, steps: batch.steps, outputDropout: outputDropout > 0)
         var grads = [S](repeating: 0, count: parameters.count)
         var rng = SeededGenerator(seed: seed)
         let loss = grads.withUnsafeMutableBufferPointer { g in
-            self.loss(on: batch, workspace: ws, gradients: g.baseAddress!, dropout: dropout, rng: &rng)
+            self.loss(
+                on: batch, workspace: ws, gradients: g.baseAddress!, dropout: dropout, outputDropout: outputDropout,
+                rng: &rng)
         }
         return (loss, grads)
     }
@@ -160,7 +177,7 @@ extension LanguageModel {
 
     private func forward(
         batch: SequenceBatch, params: UnsafePointer<S>, ws: TrainingWorkspace<S>, dropout: Double,
-        rng: inout SeededGenerator, initial: UnsafePointer<S>?
+        outputDropout: Double, rng: inout SeededGenerator, initial: UnsafePointer<S>?
     ) {
         let B = batch.batch, T = batch.steps, H = config.hidden, E = config.embedding
         let GH = config.gateWidth, N = B * T
@@ -179,13 +196,7 @@ extension LanguageModel {
                 let below = ws.layers[k - 1].output.pointer
                 let x = cache.input.pointer
                 if let mask = cache.dropMask, dropout > 0 {
-                    let keep = 1 - dropout
-                    let scale = S(1 / keep)
-                    for i in 0..<(N * inW) {
-                        let m: S = rng.nextUnitDouble() < keep ? scale : 0
-                        mask[i] = m
-                        x[i] = below[i] * m
-                    }
+                    Self.drop(below, into: x, mask: mask.pointer, count: N * inW, rate: dropout, rng: &rng)
                 } else {
                     cache.dropMask?.pointer.update(repeating: 1, count: N * inW)
                     x.update(from: below, count: N * inW)
@@ -235,13 +246,36 @@ extension LanguageModel {
         }
         // Head: logits (N, V) = out · W^T + b, then log-softmax in place.
         let V = config.vocab
-        let top = ws.layers[config.layers - 1].output.pointer
+        let top = headInput(ws, dropout: outputDropout)
+        if outputDropout > 0 {
+            let output = ws.layers[config.layers - 1].output.pointer
+            Self.drop(output, into: top, mask: ws.headMask!.pointer, count: N * H, rate: outputDropout, rng: &rng)
+        }
         let lp = ws.logProbs.pointer
         for r in 0..<N { (lp + r * V).update(from: params + layout.headBias, count: V) }
         S.gemm(
             transA: false, transB: true, m: N, n: V, k: H, alpha: 1, a: top, lda: H, b: params + layout.headWeight,
             ldb: H, beta: 1, c: lp, ldc: V)
         Softmax.logSoftmax(lp, into: lp, rows: N, width: V, scratch: ws.rowScratch.pointer)
+    }
+
+    /// Inverted dropout: `x = below · mask`, where each mask entry is 1/(1 − rate) with probability 1 − rate, else 0.
+    private static func drop(
+        _ below: UnsafePointer<S>, into x: UnsafeMutablePointer<S>, mask: UnsafeMutablePointer<S>, count: Int,
+        rate: Double, rng: inout SeededGenerator
+    ) {
+        let keep = 1 - rate
+        let scale = S(1 / keep)
+        for i in 0..<count {
+            let m: S = rng.nextUnitDouble() < keep ? scale : 0
+            mask[i] = m
+            x[i] = below[i] * m
+        }
+    }
+
+    /// What the head reads: the top layer's output, or its masked copy when output dropout is on.
+    private func headInput(_ ws: TrainingWorkspace<S>, dropout: Double) -> UnsafeMutablePointer<S> {
+        dropout > 0 ? ws.headInput!.pointer : ws.layers[config.layers - 1].output.pointer
     }
 
     /// Mean negative log-likelihood; with `prepareGradient`, turns `logProbs` into dLoss/dLogits in place.
@@ -266,12 +300,12 @@ extension LanguageModel {
 
     private func backward(
         batch: SequenceBatch, params: UnsafePointer<S>, grads: UnsafeMutablePointer<S>, ws: TrainingWorkspace<S>,
-        initial: UnsafePointer<S>?
+        outputDropout: Double, initial: UnsafePointer<S>?
     ) {
         let B = batch.batch, T = batch.steps, H = config.hidden, E = config.embedding, V = config.vocab
         let GH = config.gateWidth, N = B * T
         let dLogits = ws.logProbs.pointer  // (N, V)
-        let top = ws.layers[config.layers - 1].output.pointer
+        let top = headInput(ws, dropout: outputDropout)
         // Head.
         S.gemm(
             transA: true, transB: false, m: V, n: H, k: N, alpha: 1, a: dLogits, lda: V, b: top, ldb: H, beta: 1,
@@ -281,6 +315,10 @@ extension LanguageModel {
         S.gemm(
             transA: false, transB: false, m: N, n: H, k: V, alpha: 1, a: dLogits, lda: V,
             b: params + layout.headWeight, ldb: H, beta: 0, c: dOut, ldc: H)
+        if outputDropout > 0 {
+            let mask = ws.headMask!.pointer
+            for i in 0..<(N * H) { dOut[i] *= mask[i] }
+        }
 
         for k in stride(from: config.layers - 1, through: 0, by: -1) {
             let cache = ws.layers[k]
@@ -375,11 +413,11 @@ extension LanguageModel where S == Float {
     /// other modules run specialised code instead of the generic, witness-table version.
     package func loss(
         on batch: SequenceBatch, workspace ws: TrainingWorkspace<Float>, gradients: UnsafeMutablePointer<Float>? = nil,
-        dropout: Double = 0, rng: inout SeededGenerator, initialState: UnsafePointer<Float>? = nil,
-        finalState: UnsafeMutablePointer<Float>? = nil
+        dropout: Double = 0, outputDropout: Double = 0, rng: inout SeededGenerator,
+        initialState: UnsafePointer<Float>? = nil, finalState: UnsafeMutablePointer<Float>? = nil
     ) -> Float {
         computeLoss(
-            on: batch, workspace: ws, gradients: gradients, dropout: dropout, rng: &rng, initialState: initialState,
-            finalState: finalState)
+            on: batch, workspace: ws, gradients: gradients, dropout: dropout, outputDropout: outputDropout, rng: &rng,
+            initialState: initialState, finalState: finalState)
     }
 }

@@ -14,19 +14,21 @@ final class DataParallelGradients {
     private var sliceGradients: [[Float]]
     private var sliceLosses: [Float]
 
-    init(config: ModelConfig, parameterCount: Int, batch: Int, steps: Int, threads: Int) {
+    init(config: ModelConfig, parameterCount: Int, batch: Int, steps: Int, threads: Int, outputDropout: Bool) {
         let shards = max(1, min(threads, batch))
         self.shards = shards
         rows = (0..<shards).map { s in (s * batch / shards)..<((s + 1) * batch / shards) }
-        workspaces = rows.map { TrainingWorkspace(config: config, batch: $0.count, steps: steps) }
+        workspaces = rows.map {
+            TrainingWorkspace(config: config, batch: $0.count, steps: steps, outputDropout: outputDropout)
+        }
         sliceGradients = [[Float]](repeating: [Float](repeating: 0, count: parameterCount), count: shards)
         sliceLosses = [Float](repeating: 0, count: shards)
     }
 
     /// Mean loss over the whole batch; writes its gradient into `gradients` (overwriting it).
     func compute(
-        model: LanguageModel<Float>, batch: SequenceBatch, dropout: Double, rng: inout SeededGenerator,
-        gradients: inout [Float]
+        model: LanguageModel<Float>, batch: SequenceBatch, dropout: Double, outputDropout: Double,
+        rng: inout SeededGenerator, gradients: inout [Float]
     ) -> Float {
         let T = batch.steps
         let slices = rows.map { r in
@@ -42,12 +44,14 @@ final class DataParallelGradients {
             return gradients.withUnsafeMutableBufferPointer { g in
                 model.loss(
                     on: slices[0], workspace: workspaces[0], gradients: g.baseAddress!, dropout: dropout,
-                    rng: &sliceRNG)
+                    outputDropout: outputDropout, rng: &sliceRNG)
             }
         }
         let work = SliceWork(owner: self)
         DispatchQueue.concurrentPerform(iterations: shards) { s in
-            work.run(slice: s, model: model, batch: slices[s], dropout: dropout, seed: seeds[s])
+            work.run(
+                slice: s, model: model, batch: slices[s], dropout: dropout, outputDropout: outputDropout,
+                seed: seeds[s])
         }
         for i in gradients.indices { gradients[i] = 0 }
         var loss: Float = 0
@@ -68,12 +72,16 @@ final class DataParallelGradients {
     private struct SliceWork: @unchecked Sendable {
         let owner: DataParallelGradients
 
-        func run(slice s: Int, model: LanguageModel<Float>, batch: SequenceBatch, dropout: Double, seed: UInt64) {
+        func run(
+            slice s: Int, model: LanguageModel<Float>, batch: SequenceBatch, dropout: Double, outputDropout: Double,
+            seed: UInt64
+        ) {
             var rng = SeededGenerator(seed: seed)
             owner.sliceGradients[s].withUnsafeMutableBufferPointer { g in
                 for i in g.indices { g[i] = 0 }
                 owner.sliceLosses[s] = model.loss(
-                    on: batch, workspace: owner.workspaces[s], gradients: g.baseAddress!, dropout: dropout, rng: &rng)
+                    on: batch, workspace: owner.workspaces[s], gradients: g.baseAddress!, dropout: dropout,
+                    outputDropout: outputDropout, rng: &rng)
             }
         }
     }

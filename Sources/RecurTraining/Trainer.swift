@@ -16,6 +16,8 @@ package struct TrainingOptions: Sendable, Codable, Equatable {
     package var schedule = LearningRateSchedule(peak: 2e-3)
     package var gradientClip: Float = 1
     package var dropout: Double = 0
+    /// Dropout on the top layer's output, where the head reads it.
+    package var outputDropout: Double = 0
     package var weightDecay: Float = 0
     package var seed: UInt64 = 0
     package var budget: TrainingBudget = .steps(1000)
@@ -26,6 +28,27 @@ package struct TrainingOptions: Sendable, Codable, Equatable {
     package var threads = 2
 
     package init() {}
+}
+
+extension TrainingOptions {
+    /// Fields added after checkpoints were first written (`outputDropout`) decode with their defaults, so an older
+    /// checkpoint resumes as it was trained.
+    package init(from decoder: any Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        sequenceLength = try c.decode(Int.self, forKey: .sequenceLength)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        schedule = try c.decode(LearningRateSchedule.self, forKey: .schedule)
+        gradientClip = try c.decode(Float.self, forKey: .gradientClip)
+        dropout = try c.decode(Double.self, forKey: .dropout)
+        outputDropout = try c.decodeIfPresent(Double.self, forKey: .outputDropout) ?? 0
+        weightDecay = try c.decode(Float.self, forKey: .weightDecay)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        budget = try c.decode(TrainingBudget.self, forKey: .budget)
+        validationInterval = try c.decode(Int.self, forKey: .validationInterval)
+        validationWindows = try c.decode(Int.self, forKey: .validationWindows)
+        threads = try c.decode(Int.self, forKey: .threads)
+    }
 }
 
 /// One report from the training loop.
@@ -170,7 +193,7 @@ package final class Trainer {
     ) throws {
         let parallel = DataParallelGradients(
             config: model.config, parameterCount: model.parameters.count, batch: options.batchSize,
-            steps: options.sequenceLength, threads: options.threads)
+            steps: options.sequenceLength, threads: options.threads, outputDropout: options.outputDropout > 0)
         BLASThreads.set(parallel.shards > 1 ? 1 : options.threads)
         var gradients = [Float](repeating: 0, count: model.parameters.count)
         let started = Date()
@@ -182,7 +205,8 @@ package final class Trainer {
         while !finished(elapsed: elapsedBefore + Date().timeIntervalSince(started)) && !shouldStop() {
             let batch = sampler.next(rng: &state.rng)
             let loss = parallel.compute(
-                model: model, batch: batch, dropout: options.dropout, rng: &state.rng, gradients: &gradients)
+                model: model, batch: batch, dropout: options.dropout, outputDropout: options.outputDropout,
+                rng: &state.rng, gradients: &gradients)
             clipGradientNorm(&gradients, maxNorm: options.gradientClip)
             let elapsed = elapsedBefore + Date().timeIntervalSince(started)
             let lr = options.schedule.rate(step: state.step, progress: progressFraction(elapsed: elapsed))

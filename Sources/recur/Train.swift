@@ -59,6 +59,10 @@ extension Recur {
         var clip: Float = 1
         @Option(help: "Dropout between recurrent layers.")
         var dropout: Double = 0
+        @Option(
+            name: .customLong("output-dropout"),
+            help: "Dropout on the top layer's output, before the head (char-rnn's; not in the recurrence).")
+        var outputDropout: Double = 0
         @Option(name: .customLong("weight-decay"), help: "L2 weight decay added to the gradient.")
         var weightDecay: Float = 0
 
@@ -103,6 +107,9 @@ extension Recur {
             }
             guard seqLen >= 1, batch >= 1 else { throw ValidationError("--seq-len and --batch must be positive") }
             guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1)") }
+            guard (0..<1).contains(outputDropout) else {
+                throw ValidationError("--output-dropout must be in [0, 1)")
+            }
             guard (0..<0.91).contains(valFraction) else { throw ValidationError("--val-fraction must be in [0, 0.9]") }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive") }
             if let initialModel, !FileManager.default.fileExists(atPath: initialModel) {
@@ -150,6 +157,7 @@ extension Recur {
                     peak: lr, minimumFraction: minLRFraction, warmupSteps: warmup, decay: decay)
                 options.gradientClip = clip
                 options.dropout = dropout
+                options.outputDropout = outputDropout
                 options.weightDecay = weightDecay
                 options.seed = seed
                 options.budget = budget ?? .steps(1000)

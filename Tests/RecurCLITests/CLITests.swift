@@ -84,7 +84,8 @@ struct CLI {
         let train = try CLI.run(["train", "--help"])
         for option in [
             "--corpus", "--cell", "--layers", "--hidden", "--embedding", "--seq-len", "--batch", "--steps", "--epochs",
-            "--minutes", "--lr", "--val-fraction", "--dropout", "--seed", "--out", "--resume", "--keep", "--plot",
+            "--minutes", "--lr", "--val-fraction", "--dropout", "--output-dropout", "--seed", "--out", "--resume",
+            "--keep", "--plot",
         ] {
             #expect(train.stdout.contains(option), "train --help lacks \(option)")
         }

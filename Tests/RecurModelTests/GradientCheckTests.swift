@@ -22,13 +22,25 @@ import Testing
         return SequenceBatch(batch: B, steps: T, inputs: inputs, targets: targets)
     }
 
-    @Test(arguments: configs)
-    func gradientsMatchFiniteDifferences(config: ModelConfig) {
+    /// Without dropout, and with it between layers and on the output (the same masks for every evaluation: the
+    /// generator starts from the same seed).
+    static let dropouts: [(between: Double, output: Double)] = [(0, 0), (0.3, 0.4)]
+
+    @Test(arguments: configs, dropouts.indices)
+    func gradientsMatchFiniteDifferences(config: ModelConfig, dropoutCase: Int) {
+        let (between, output) = Self.dropouts[dropoutCase]
         var model = LanguageModel<Double>(config: config, seed: 7)
         // Larger weights than the default init so that every gate is exercised away from zero.
         model.parameters = model.parameters.map { $0 * 2.5 }
         let batch = Self.batch()
-        let (_, analytic) = model.lossAndGradients(on: batch)
+        func lossAndGradients(_ m: LanguageModel<Double>) -> (loss: Double, gradients: [Double]) {
+            m.lossAndGradients(on: batch, dropout: between, outputDropout: output, seed: 3)
+        }
+        let (_, analytic) = lossAndGradients(model)
+        if output > 0 {
+            // The masks act: dropout changes the loss.
+            #expect(abs(lossAndGradients(model).loss - model.lossAndGradients(on: batch).loss) > 1e-6)
+        }
         let usedBytes = Set(batch.inputs)
         let eps = 1e-5
         for entry in model.layout.entries {
@@ -42,8 +54,7 @@ import Testing
                 var plus = model, minus = model
                 plus.parameters[i] += eps
                 minus.parameters[i] -= eps
-                let numeric =
-                    (plus.lossAndGradients(on: batch).loss - minus.lossAndGradients(on: batch).loss) / (2 * eps)
+                let numeric = (lossAndGradients(plus).loss - lossAndGradients(minus).loss) / (2 * eps)
                 a.append(analytic[i])
                 n.append(numeric)
             }

@@ -46,6 +46,7 @@ import Testing
         let corpus = try Self.repetitiveCorpus()
         var options = Self.options(steps: 40)
         options.dropout = 0.2  // the dropout masks come from the checkpointed generator too
+        options.outputDropout = 0.1
         options.threads = cell == .lstm ? 2 : 1  // data-parallel slices combine in a fixed order
         let straight = try Trainer(model: LanguageModel(config: config, seed: 2), corpus: corpus, options: options)
         try straight.run()
@@ -62,6 +63,21 @@ import Testing
         #expect(resumed.step == 40)
         #expect(resumed.model.parameters == straight.model.parameters)
         #expect(resumed.validationHistory.last == straight.validationHistory.last)
+    }
+
+    /// A checkpoint written before output dropout existed resumes with it off.
+    @Test func optionsFromAnOlderCheckpointDecodeWithoutOutputDropout() throws {
+        var options = Self.options(steps: 40)
+        options.dropout = 0.3
+        options.outputDropout = 0.25
+        let encoded = try JSONEncoder().encode(options)
+        #expect(try JSONDecoder().decode(TrainingOptions.self, from: encoded) == options)
+        var fields = try #require(try JSONSerialization.jsonObject(with: encoded) as? [String: Any])
+        #expect(fields.removeValue(forKey: "outputDropout") != nil)
+        let older = try JSONDecoder().decode(
+            TrainingOptions.self, from: try JSONSerialization.data(withJSONObject: fields))
+        #expect(older.outputDropout == 0)
+        #expect(older.dropout == 0.3 && older.budget == options.budget && older.schedule == options.schedule)
     }
 
     /// Training text unlike its held-out tail: validation loss falls, then rises as the model memorises.

@@ -41,9 +41,10 @@ class Config:
 
 
 class CharLM(nn.Module):
-    """Recur's architecture. `dropout` acts between recurrent layers only, as in `recur train`."""
+    """Recur's architecture. `dropout` acts between recurrent layers, `output_dropout` on the top layer's output
+    before the head (not in the recurrence), as `recur train --dropout --output-dropout` do."""
 
-    def __init__(self, config: Config, dropout: float = 0.0):
+    def __init__(self, config: Config, dropout: float = 0.0, output_dropout: float = 0.0):
         super().__init__()
         if config.cell not in CELLS:
             raise ValueError(f"unknown cell '{config.cell}': lstm, gru or rnn")
@@ -52,6 +53,7 @@ class CharLM(nn.Module):
         rnn_class, _ = CELLS[config.cell]
         self.rnn = rnn_class(config.embedding, config.hidden, config.layers, batch_first=True,
                              dropout=dropout if config.layers > 1 else 0.0)
+        self.output_dropout = nn.Dropout(output_dropout)
         self.head = nn.Linear(config.hidden, config.vocab)
 
     def zero_state(self, batch: int, device=None):
@@ -62,7 +64,7 @@ class CharLM(nn.Module):
     def forward(self, x: torch.Tensor, state=None):
         """Logits after each byte of `x` (batch, time) and the state after the last one."""
         out, state = self.rnn(self.embedding(x), state)
-        return self.head(out), state
+        return self.head(self.output_dropout(out)), state
 
     def first_logits(self, state, batch: int):
         """The logits before the first byte: the head applied to the top layer's h of `state` (zeros when None)."""
@@ -169,11 +171,11 @@ def architecture(tensors: dict[str, torch.Tensor], metadata: dict[str, str], pat
     return config
 
 
-def load_recur(path: str, dropout: float = 0.0) -> tuple[CharLM, dict[str, str]]:
+def load_recur(path: str, dropout: float = 0.0, output_dropout: float = 0.0) -> tuple[CharLM, dict[str, str]]:
     """A model from a Recur safetensors file (a model, or a `recur train` checkpoint), and its free metadata."""
     tensors, metadata = read_safetensors(path)
     config = architecture(tensors, metadata, path)
-    model = CharLM(config, dropout=dropout)
+    model = CharLM(config, dropout=dropout, output_dropout=output_dropout)
     expected = model.state_dict()
     for name, target in expected.items():
         if name not in tensors:
