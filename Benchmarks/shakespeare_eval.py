@@ -10,38 +10,14 @@ so nats per byte are nats per character.
 import argparse
 import json
 import math
-import struct
+import os
+import sys
 
 import torch
 
-
-def load(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    meta = header.pop("__metadata__", {})
-    dtypes = {"F32": torch.float32, "F16": torch.float16}
-    tensors = {}
-    for name, info in header.items():
-        start, end = info["data_offsets"]
-        t = torch.frombuffer(bytearray(data[start:end]), dtype=dtypes[info["dtype"]]).reshape(info["shape"])
-        tensors[name] = t.float()
-    return meta, tensors
-
-
-class CharModel(torch.nn.Module):
-    def __init__(self, meta):
-        super().__init__()
-        e, h, layers = int(meta["embedding"]), int(meta["hidden"]), int(meta["layers"])
-        self.embedding = torch.nn.Embedding(256, e)
-        rnn = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[meta["cell"]]
-        self.rnn = rnn(e, h, num_layers=layers, batch_first=True)
-        self.head = torch.nn.Linear(h, 256)
-
-    def forward(self, x, state=None):
-        out, state = self.rnn(self.embedding(x), state)
-        return self.head(out), state
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Models", "torch"))
+from recur_torch.data import split_point  # noqa: E402
+from recur_torch.model import load_recur  # noqa: E402
 
 
 def main():
@@ -51,12 +27,10 @@ def main():
     ap.add_argument("--block", type=int, default=256)
     args = ap.parse_args()
     torch.set_num_threads(2)
-    meta, tensors = load(args.model)
-    model = CharModel(meta)
-    model.load_state_dict(tensors)
+    model, _ = load_recur(args.model)
     model.eval()
     data = open(args.text, "rb").read()
-    cut = len(data) - round(len(data) * 0.1)
+    cut = split_point(len(data), 0.1)
     val = torch.tensor(list(data[cut:]), dtype=torch.long)
     with torch.no_grad():
         # The whole split as one stream: every byte after the first, with the state carried.
