@@ -23,7 +23,8 @@ extension Recur {
         @Option(
             name: .customLong("init"),
             help: ArgumentHelp(
-                "Start from this model's weights (its architecture overrides --cell, --layers, --hidden, --embedding).",
+                "Start from this model's weights (its architecture overrides --cell, --layers, --hidden, --embedding); "
+                    + "'default' is the model built into recur.",
                 valueName: "model"))
         var initialModel: String?
 
@@ -112,7 +113,7 @@ extension Recur {
             }
             guard (0..<0.91).contains(valFraction) else { throw ValidationError("--val-fraction must be in [0, 0.9]") }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive") }
-            if let initialModel, !FileManager.default.fileExists(atPath: initialModel) {
+            if let initialModel, initialModel != "default", !FileManager.default.fileExists(atPath: initialModel) {
                 throw ValidationError("--init: no model file at '\(initialModel)'")
             }
             if initialModel != nil && resume { throw ValidationError("use either --init or --resume, not both") }
@@ -167,7 +168,10 @@ extension Recur {
                 let model: LanguageModel<Float>
                 if let initialModel {
                     do {
-                        model = try LanguageModel<Float>(contentsOf: URL(fileURLWithPath: initialModel))
+                        model =
+                            initialModel == "default"
+                            ? try DefaultModel.load()
+                            : try LanguageModel<Float>(contentsOf: URL(fileURLWithPath: initialModel))
                     } catch {
                         throw CommandFailure(error.description)
                     }

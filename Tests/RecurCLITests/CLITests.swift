@@ -136,6 +136,30 @@ struct CLI {
         #expect(initRun.status == 0, "\(initRun.stderr)")
         #expect(initRun.stderr.contains("lstm 1×24"), "the architecture comes from the initial model")
 
+        // --init default starts from the built-in model: the same weights as Models/default.safetensors, so the
+        // same architecture and the same first loss on the same batch.
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Models/default.safetensors").path
+        func firstStep(initialModel: String) throws -> (model: Substring, loss: Substring) {
+            let run = try CLI.run([
+                "train", "--corpus", corpus.path, "--init", initialModel, "--cell", "lstm", "--layers", "1",
+                "--hidden", "24", "--seq-len", "20", "--batch", "4", "--steps", "1", "--val-every", "1",
+                "--val-windows", "4", "--threads", "1", "--seed", "3", "--out",
+                dir.appendingPathComponent("from-default.safetensors").path,
+            ])
+            #expect(run.status == 0, "\(run.stderr)")
+            let lines = run.stderr.split(separator: "\n")
+            let model = lines.first { $0.hasPrefix("model ") } ?? ""
+            let step = lines.first { $0.hasPrefix("step 1/1") } ?? ""
+            let loss = step.range(of: #"loss [0-9.]+"#, options: .regularExpression).map { step[$0] } ?? ""
+            return (model, loss)
+        }
+        let builtIn = try firstStep(initialModel: "default")
+        let fromFile = try firstStep(initialModel: shipped)
+        #expect(!builtIn.model.isEmpty && !builtIn.model.contains("lstm 1×24"), "\(builtIn.model)")
+        #expect(builtIn.model == fromFile.model)
+        #expect(!builtIn.loss.isEmpty && builtIn.loss == fromFile.loss, "\(builtIn.loss) vs \(fromFile.loss)")
+
         let generated = try CLI.run([
             "generate", "--model", model, "--prompt", "hello", "--length", "50", "--seed", "1",
         ])
