@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # One candidate of the compute-matched search in Models/MODEL.md: the default recipe (Models/train_default.sh) on
 # all of ../shared/corpora/train, one thread, a fixed step budget (the steps GRU 2×384 ran in 18 minutes of one
-# core), with one setting changed. Then the held-out loss per domain (the first EVAL_BYTES of every file's tail).
-#   Models/search.sh NAME      NAME: baseline, embedding-32, embedding-128, dropout-0.1, lr-4e-3, constant-lr,
-#                                    domains-even
+# core), with one setting changed, or several joined with '+'. Then the held-out loss per domain (the first
+# EVAL_BYTES of every file's tail).
+#   Models/search.sh NAME      NAME: baseline, or changes joined with '+' (embedding-128+lr-4e-3) from:
+#                              embedding-32, embedding-128, embedding-256, dropout-0.1, lr-4e-3, constant-lr,
+#                              domains-even
 #   env: CORPORA, RECUR, STEPS (1890), EVAL_BYTES (20000), OUT (.build/search)
 # Writes OUT/NAME.safetensors, OUT/NAME.log (the trainer's progress) and OUT/NAME-domains.txt.
 set -euo pipefail
@@ -20,20 +22,25 @@ source Models/domains.sh
 
 corpus="$PROSE $DOCS $PYTHON $SWIFT"
 extra=()
-case "$NAME" in
-  baseline) ;;
-  embedding-32) extra=(--embedding 32) ;;
-  embedding-128) extra=(--embedding 128) ;;
-  dropout-0.1) extra=(--dropout 0.1 --output-dropout 0.1) ;;
-  lr-4e-3) extra=(--lr 4e-3) ;;
-  constant-lr) extra=(--decay constant) ;;
-  # Every domain about a quarter of the windows (by bytes: prose 43%, docs 11%, Python 21%, Swift 25%): a file
-  # listed k times is drawn k times as often. The trainer's validation then counts those files k times too, so
-  # compare this candidate by the per-domain losses, not by the trainer's figure.
-  domains-even) corpus="$PROSE $DOCS $DOCS $DOCS $DOCS $PYTHON $PYTHON $SWIFT $SWIFT" ;;
-  *) echo "unknown candidate: $NAME" >&2; exit 2 ;;
-esac
+IFS=+ read -ra changes <<< "$NAME"
+for change in "${changes[@]}"; do
+  case "$change" in
+    baseline) ;;
+    embedding-32) extra+=(--embedding 32) ;;
+    embedding-128) extra+=(--embedding 128) ;;
+    embedding-256) extra+=(--embedding 256) ;;
+    dropout-0.1) extra+=(--dropout 0.1 --output-dropout 0.1) ;;
+    lr-4e-3) extra+=(--lr 4e-3) ;;
+    constant-lr) extra+=(--decay constant) ;;
+    # Every domain about a quarter of the windows (by bytes: prose 43%, docs 11%, Python 21%, Swift 25%): a
+    # file listed k times is drawn k times as often. The trainer's validation then counts those files k times
+    # too, so compare this candidate by the per-domain losses, not by the trainer's figure.
+    domains-even) corpus="$PROSE $DOCS $DOCS $DOCS $DOCS $PYTHON $PYTHON $SWIFT $SWIFT" ;;
+    *) echo "unknown change: $change" >&2; exit 2 ;;
+  esac
+done
 
+# The changes come after the recipe's settings: the last value of an option wins.
 # shellcheck disable=SC2086
 "$RECUR" train --corpus $corpus --strip-separators --cell gru --layers 2 --hidden 384 --embedding 64 \
   --seq-len 100 --batch 32 --lr 2e-3 --warmup 200 --min-lr-fraction 0.1 --decay cosine --steps "$STEPS" \
