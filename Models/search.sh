@@ -32,10 +32,9 @@ for change in "${changes[@]}"; do
     dropout-0.1) extra+=(--dropout 0.1 --output-dropout 0.1) ;;
     lr-4e-3) extra+=(--lr 4e-3) ;;
     constant-lr) extra+=(--decay constant) ;;
-    # Every domain about a quarter of the windows (by bytes: prose 43%, docs 11%, Python 21%, Swift 25%): a
-    # file listed k times is drawn k times as often. The trainer's validation then counts those files k times
-    # too, so compare this candidate by the per-domain losses, not by the trainer's figure.
-    domains-even) corpus="$PROSE $DOCS $DOCS $DOCS $DOCS $PYTHON $PYTHON $SWIFT $SWIFT" ;;
+    # The trainer's validation then counts the repeated files as often too: compare this candidate by the
+    # per-domain losses, not by the trainer's figure.
+    domains-even) corpus=$EVEN_MIX ;;
     *) echo "unknown change: $change" >&2; exit 2 ;;
   esac
 done

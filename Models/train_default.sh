@@ -1,24 +1,33 @@
 #!/usr/bin/env bash
 # Trains the default model (the recipe in Models/MODEL.md) on every file of ../shared/corpora/train, and only on
 # those (their licences are checked; see the corpora's MANIFEST.md). Run it in the background:
-#   nohup Models/train_default.sh > train.log 2>&1 &
-# It writes OUT (default: .build/default-v2.safetensors, the weights of the best validation pass),
+#   nohup Models/train_default.sh > train.log 2>&1 &                       (v2, the shipped model)
+#   VERSION=v3 nohup Models/train_default.sh > train.log 2>&1 &            (v3, in training: see MODEL.md)
+# It writes OUT (default: .build/default-VERSION.safetensors, the weights of the best validation pass),
 # OUT.checkpoint (the last state, for --resume) and a loss plot beside it. If it stops, run the same command with
 # RESUME=1 to go on, bit for bit, from the checkpoint (on this machine or another with the same binary).
-#   env: CORPORA, RECUR, OUT, STEPS, THREADS, RESUME
+#   env: VERSION (v2 or v3), CORPORA, RECUR, OUT, STEPS, THREADS, RESUME
+# v2: embedding 64, peak learning rate 2e-3, windows drawn in proportion to each file's bytes.
+# v3: what the search's second round found: embedding 128, peak 4e-3, the domains mixed evenly (EVEN_MIX).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 C=${CORPORA:-../shared/corpora/train}
 RECUR=${RECUR:-.build/release/recur}
-OUT=${OUT:-.build/default-v2.safetensors}
-STEPS=${STEPS:-14000}
+VERSION=${VERSION:-v2}
+OUT=${OUT:-.build/default-$VERSION.safetensors}
 THREADS=${THREADS:-2}
-files=$(find "$C" -type f -name '*.txt' | LC_ALL=C sort)
-[ "$(echo "$files" | wc -l)" -eq 65 ] || echo "warning: expected the 65 files of the corpora's MANIFEST" >&2
+# shellcheck source=Models/domains.sh
+source Models/domains.sh
+[ "$(echo "$PROSE $DOCS $PYTHON $SWIFT" | wc -w)" -eq 65 ] || echo "warning: expected the 65 files of the corpora's MANIFEST" >&2
+case "$VERSION" in
+  v2) files=$(find "$C" -type f -name '*.txt' | LC_ALL=C sort); embedding=64; lr=2e-3; STEPS=${STEPS:-14000} ;;
+  v3) files=$EVEN_MIX; embedding=128; lr=4e-3; STEPS=${STEPS:-20000} ;;
+  *) echo "VERSION must be v2 or v3" >&2; exit 2 ;;
+esac
 RESUME_ARGS=()
 [ -n "${RESUME:-}" ] && RESUME_ARGS=(--resume)
 # shellcheck disable=SC2086
-exec "$RECUR" train --corpus $files --strip-separators --cell gru --layers 2 --hidden 384 --embedding 64 \
-  --seq-len 100 --batch 32 --lr 2e-3 --warmup 200 --min-lr-fraction 0.1 --decay cosine --steps "$STEPS" \
+exec "$RECUR" train --corpus $files --strip-separators --cell gru --layers 2 --hidden 384 --embedding "$embedding" \
+  --seq-len 100 --batch 32 --lr "$lr" --warmup 200 --min-lr-fraction 0.1 --decay cosine --steps "$STEPS" \
   --val-every 500 --val-windows 1024 --threads "$THREADS" --seed 1 --out "$OUT" --plot "${OUT%.safetensors}-loss.svg" \
   "${RESUME_ARGS[@]}"
