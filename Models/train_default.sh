@@ -8,7 +8,8 @@
 # RESUME=1 to go on, bit for bit, from the checkpoint (on this machine or another with the same binary).
 #   env: VERSION (v2 or v3), CORPORA, RECUR, OUT, STEPS, THREADS, RESUME
 # v2: embedding 64, peak learning rate 2e-3, windows drawn in proportion to each file's bytes.
-# v3: what the search's second round found: embedding 128, peak 4e-3, the domains mixed evenly (EVEN_MIX).
+# v3: from the search's second round: embedding 128 and the domains mixed evenly (EVEN_MIX); peak 2e-3, since
+# 4e-3, the best at 1,890 steps, diverged in the long schedule (MODEL.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 C=${CORPORA:-../shared/corpora/train}
@@ -21,7 +22,7 @@ source Models/domains.sh
 [ "$(echo "$PROSE $DOCS $PYTHON $SWIFT" | wc -w)" -eq 65 ] || echo "warning: expected the 65 files of the corpora's MANIFEST" >&2
 case "$VERSION" in
   v2) files=$(find "$C" -type f -name '*.txt' | LC_ALL=C sort); embedding=64; lr=2e-3; STEPS=${STEPS:-14000} ;;
-  v3) files=$EVEN_MIX; embedding=128; lr=4e-3; STEPS=${STEPS:-20000} ;;
+  v3) files=$EVEN_MIX; embedding=128; lr=2e-3; STEPS=${STEPS:-20000} ;;
   *) echo "VERSION must be v2 or v3" >&2; exit 2 ;;
 esac
 RESUME_ARGS=()
