@@ -19,7 +19,8 @@ OUT=${OUT:-.build/default-$VERSION.safetensors}
 THREADS=${THREADS:-2}
 # shellcheck source=Models/domains.sh
 source Models/domains.sh
-[ "$(echo "$PROSE $DOCS $PYTHON $SWIFT" | wc -w)" -eq 65 ] || echo "warning: expected the 65 files of the corpora's MANIFEST" >&2
+[ "$(find "$C" -type f -name '*.txt' | wc -l)" -eq 65 ] || echo "warning: expected the 65 files of the corpora's MANIFEST" >&2
+for f in $EVEN_MIX; do [ -f "$f" ] || { echo "missing corpus file: $f (Models/domains.sh)" >&2; exit 2; }; done
 case "$VERSION" in
   v2) files=$(find "$C" -type f -name '*.txt' | LC_ALL=C sort); embedding=64; lr=2e-3; STEPS=${STEPS:-14000} ;;
   v3) files=$EVEN_MIX; embedding=128; lr=2e-3; STEPS=${STEPS:-20000} ;;
