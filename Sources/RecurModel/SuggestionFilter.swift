@@ -143,7 +143,8 @@ extension Substring {
 /// Tidies a list of completions into one a person would pick from, most probable first:
 /// - none completes a blocked word or phrase (when `blockedWords` is set: on by default, a setting turns it off);
 /// - none repeats the text just before the cursor (the "the the" and "x = 1; x = 1" of a looping model);
-/// - no two show the same text (ignoring trailing white space).
+/// - no two show the same text, ignoring white space at either end (`    return` and `        return` after an
+///   indented line, ` he` and `he`: the most probable stays).
 package struct SuggestionFilter: Sendable {
     package var blockedWords: BlockedWords?
 
@@ -161,7 +162,8 @@ package struct SuggestionFilter: Sendable {
         let context = Array(before.suffix(Self.contextBytes))
         var seen = Set<[UInt8]>()
         return completions.sorted { $0.logprob > $1.logprob }.filter { c in
-            guard seen.insert(Array(c.bytes[...].trimmingTrailingWhitespace())).inserted else { return false }
+            let shown = c.bytes[...].trimmingLeadingWhitespace().trimmingTrailingWhitespace()
+            guard seen.insert(Array(shown)).inserted else { return false }
             if Self.repeatsPrecedingText(c.bytes, before: context) { return false }
             if let blockedWords, blockedWords.blocks(context + c.bytes, from: context.count) { return false }
             return true

@@ -91,6 +91,15 @@ import Testing
         let code = Array("    x = compute(y)\n    x = compute(y)".utf8)[...]
         #expect(filter.apply([Self.completion("\n    x = compute(y)", -1)], before: code).isEmpty)
         #expect(filter.apply([Self.completion("\n    z = 1", -1)], before: code).count == 1)
+        // Items that differ only in the white space around them are one item to a reader: the most probable stays.
+        let body = Array("if __name__ == \"__main__\":\n    ".utf8)[...]
+        let indented = filter.apply(
+            [
+                Self.completion("        return", -3), Self.completion("    return", -2),
+                Self.completion("main()", -2.5),
+                Self.completion("\treturn\n", -4), Self.completion("    if", -3.5),
+            ], before: body)
+        #expect(indented.map(\.text) == ["    return", "main()", "    if"])
     }
 
     /// A word the model reaches only by sampling (its greedy completion is another): the filter removes every
