@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Trains the default model (the recipe in Models/MODEL.md) on every file of ../shared/corpora/train, and only on
 # those (their licences are checked; see the corpora's MANIFEST.md). Run it in the background:
-#   nohup Models/train_default.sh > train.log 2>&1 &                       (v2, the shipped model)
-#   VERSION=v3 nohup Models/train_default.sh > train.log 2>&1 &            (v3, in training: see MODEL.md)
+#   VERSION=v3 nohup Models/train_default.sh > train.log 2>&1 &            (v3, the shipped model: see MODEL.md)
+#   nohup Models/train_default.sh > train.log 2>&1 &                       (v2, the model shipped before it)
 # It writes OUT (default: .build/default-VERSION.safetensors, the weights of the best validation pass),
 # OUT.checkpoint (the last state, for --resume) and a loss plot beside it. If it stops, run the same command with
 # RESUME=1 to go on, bit for bit, from the checkpoint (on this machine or another with the same binary).

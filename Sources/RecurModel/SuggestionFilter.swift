@@ -162,8 +162,7 @@ package struct SuggestionFilter: Sendable {
         let context = Array(before.suffix(Self.contextBytes))
         var seen = Set<[UInt8]>()
         return completions.sorted { $0.logprob > $1.logprob }.filter { c in
-            let shown = c.bytes[...].trimmingLeadingWhitespace().trimmingTrailingWhitespace()
-            guard seen.insert(Array(shown)).inserted else { return false }
+            guard seen.insert(Array(c.bytes[...].trimmingWhitespace())).inserted else { return false }
             if Self.repeatsPrecedingText(c.bytes, before: context) { return false }
             if let blockedWords, blockedWords.blocks(context + c.bytes, from: context.count) { return false }
             return true
@@ -173,7 +172,7 @@ package struct SuggestionFilter: Sendable {
     /// Whether `completion` starts a new word and its text (without surrounding white space) is what stands just
     /// before the cursor, from a word boundary on.
     static func repeatsPrecedingText(_ completion: [UInt8], before: [UInt8]) -> Bool {
-        let core = completion[...].trimmingLeadingWhitespace().trimmingTrailingWhitespace()
+        let core = completion[...].trimmingWhitespace()
         guard core.contains(where: ByteVocabulary.isWordByte) else { return false }
         if let last = before.last, ByteVocabulary.isWordByte(last), let first = completion.first,
             ByteVocabulary.isWordByte(first)
@@ -192,6 +191,11 @@ extension ArraySlice where Element == UInt8 {
         var start = startIndex
         while start < endIndex, [0x20, 0x09, 0x0A, 0x0D].contains(self[start]) { start += 1 }
         return self[start..<endIndex]
+    }
+
+    /// Without white space at either end: the text a reader sees in a list.
+    fileprivate func trimmingWhitespace() -> ArraySlice<UInt8> {
+        trimmingLeadingWhitespace().trimmingTrailingWhitespace()
     }
 
     fileprivate func trimmingTrailingWhitespace() -> ArraySlice<UInt8> {
