@@ -1,6 +1,6 @@
 # The evaluation domains: every file of ../shared/corpora/train, by the domain its MANIFEST.md gives it. The
 # scripts here score the held-out tails (the last 10% of each file, which training never sees).
-# Sourced by evaluate.sh and precision_guard.sh, with C set to the corpora folder.
+# Sourced by evaluate.sh, precision_guard.sh, search.sh and train_default.sh, with C set to the corpora folder.
 # *_KSR: the files whose tails the keystroke-savings simulation types (spread over the domain; it is slow).
 PROSE="$C/tinyshakespeare.txt $C/prose_books/pride_and_prejudice.txt $C/prose_books/adventures_of_sherlock_holmes.txt $C/prose_books/anne_of_green_gables.txt $C/prose_jargon_file.txt $C/prose_books/a_tale_of_two_cities.txt $C/prose_books/great_expectations.txt $C/prose_books/bleak_house.txt $C/prose_books/middlemarch.txt $C/prose_books/silas_marner.txt $C/prose_books/barchester_towers.txt $C/prose_books/the_warden.txt $C/prose_books/far_from_the_madding_crowd.txt $C/prose_books/the_mayor_of_casterbridge.txt $C/prose_books/north_and_south.txt $C/prose_books/cranford.txt $C/prose_books/villette.txt $C/prose_books/alices_adventures_in_wonderland.txt $C/prose_books/through_the_looking_glass.txt $C/prose_books/kidnapped.txt $C/prose_books/travels_with_a_donkey.txt $C/prose_books/an_inland_voyage.txt $C/prose_books/virginibus_puerisque.txt $C/prose_books/the_return_of_sherlock_holmes.txt $C/prose_books/the_prisoner_of_zenda.txt $C/prose_books/night_and_day.txt $C/prose_books/beasts_and_super_beasts.txt $C/prose_books/the_old_wives_tale.txt $C/prose_books/new_grub_street.txt $C/prose_books/the_way_of_all_flesh.txt $C/prose_books/dracula.txt $C/prose_books/dubliners.txt $C/prose_books/the_enchanted_april.txt $C/prose_books/sesame_and_lilies.txt $C/prose_books/little_women.txt $C/prose_books/an_old_fashioned_girl.txt $C/prose_books/washington_square.txt $C/prose_books/the_turn_of_the_screw.txt $C/prose_books/the_europeans.txt $C/prose_books/the_age_of_innocence.txt $C/prose_books/ethan_frome.txt $C/prose_books/the_prince_and_the_pauper.txt $C/prose_books/the_sea_wolf.txt $C/prose_books/the_wonderful_wizard_of_oz.txt $C/prose_books/the_leavenworth_case.txt"
 DOCS="$C/docs_python311_rst.txt $C/docs_swift_book_md.txt $C/docs_swift_packages_md.txt $C/docs_swift_packages2_md.txt"
@@ -13,4 +13,7 @@ SWIFT_KSR="$C/code_swift_argument_parser.txt $C/code_swift_collections.txt $C/co
 # EVEN_MIX: every file, listed so that each domain gets about a quarter of the training windows (by bytes they
 # are prose 43%, docs 11%, Python 21%, Swift 25%; a file listed k times is drawn k times as often).
 EVEN_MIX="$PROSE $DOCS $DOCS $DOCS $DOCS $PYTHON $PYTHON $SWIFT $SWIFT"
-export PROSE DOCS PYTHON SWIFT EVEN_MIX PROSE_KSR DOCS_KSR PYTHON_KSR SWIFT_KSR
+# TUNE_MIX: v3's second phase, which spends prose's room under its goal on the other domains: docs listed 8 times,
+# code 4 times, prose once (of the windows, about: prose 14%, docs 28%, Python 27%, Swift 32%).
+TUNE_MIX="$PROSE $DOCS $DOCS $DOCS $DOCS $DOCS $DOCS $DOCS $DOCS $PYTHON $PYTHON $PYTHON $PYTHON $SWIFT $SWIFT $SWIFT $SWIFT"
+export PROSE DOCS PYTHON SWIFT EVEN_MIX TUNE_MIX PROSE_KSR DOCS_KSR PYTHON_KSR SWIFT_KSR
