@@ -54,8 +54,8 @@ run: build
 	  echo "--- $$prefix"; \
 	  .build/release/recur complete --timing --n 8 --temperature 0.7 --seed 1 "$$prefix" || exit 1; \
 	done
-	@echo "--- generate, primed with 'CHAPTER I.' (a chapter heading as the corpora's books write it)"
-	.build/release/recur generate --prompt "CHAPTER I." --length 300 --temperature 0.6 --seed 7
+	@echo "--- generate, primed with a chapter heading and two sentences (ten bytes do not tell the model that this is prose)"
+	.build/release/recur generate --prompt "CHAPTER I. It was late in the evening when the old doctor came back to the house. His daughter was sitting by the fire, and she looked up as he came in." --length 300 --temperature 0.6 --seed 7
 
 # Train a small model on Recur's own source for 20 seconds, then generate and complete with it.
 demo-train: build

@@ -36,7 +36,7 @@ extension Server {
         on(RecurCancelAdaptRequest.self) { server, id, params in try server.cancelAdaptation(id: id, params) },
         on(RecurSetProfileRequest.self) { server, id, params in try await server.setProfile(id: id, params) },
         on(RecurSetOnlineLearningRequest.self) { server, id, params in
-            server.reply(id, await server.setOnlineLearning(enabled: params.enabled))
+            server.reply(id, server.setOnlineLearning(enabled: params.enabled))
         },
         on(RecurSyncOnlineLearningRequest.self) { server, id, _ in
             server.reply(id, await server.syncOnlineLearning())
