@@ -4,12 +4,14 @@
 # Needs the training corpora (../shared/corpora/train, not part of the repository) and a release build.
 #   Models/evaluate.sh [MODEL]   (default: the embedded model)   env: CORPORA, KSR_BYTES, LOSS_BYTES, OUT
 # Loss: the whole held-out tail of every file of each domain (LOSS_BYTES: only the first so many bytes of each).
-# Keystroke savings: the first KSR_BYTES of the tails of the domain's *_KSR files (Models/domains.sh).
+# Keystroke savings: the first KSR_BYTES of the tails of the domain's *_KSR files (Models/domains.sh), with the
+# completion list (top 3) and with ghost text (the daemon's inline completion, cut at INLINE_MIN_P, default 0.2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 C=${CORPORA:-../shared/corpora/train}
 RECUR=${RECUR:-.build/release/recur}
 KSR_BYTES=${KSR_BYTES:-4000}
+INLINE_MIN_P=${INLINE_MIN_P:-0.2}
 LOSS_ARGS=()
 [ -n "${LOSS_BYTES:-}" ] && LOSS_ARGS=(--max-bytes "$LOSS_BYTES")
 OUT=${OUT:-.build/evaluate}
@@ -30,6 +32,9 @@ for domain in prose docs python swift; do
   # shellcheck disable=SC2086
   "$RECUR" eval "${MODEL_ARGS[@]}" --ksr --json --top 3 --validation-split 0.1 --strip-separators \
     --max-bytes "$KSR_BYTES" ${!ksr_files} --baseline-corpus $ALL > "$OUT/ksr-$domain.json"
+  # shellcheck disable=SC2086
+  "$RECUR" eval "${MODEL_ARGS[@]}" --ksr --inline --inline-min-probability "$INLINE_MIN_P" --json \
+    --validation-split 0.1 --strip-separators --max-bytes "$KSR_BYTES" ${!ksr_files} > "$OUT/inline-$domain.json"
 done
 
 python3 - "$OUT" <<'PY'
@@ -48,4 +53,15 @@ for domain in ["prose", "docs", "python", "swift"]:
     ms = sum(f["recur"]["totalLatencySeconds"] for f in files) / max(requests, 1) * 1000
     print(f"| {domain} | {loss['nats_per_char']:.3f} | {loss['baseline_nats_per_char']:.3f} | "
           f"{savings('recur'):.1f}% | {savings('buffer_words'):.1f}% | {savings('ngram'):.1f}% | {ms:.2f} |")
+
+print()
+print("| domain | ghost text KSR | shown | taken | right when shown | characters per take | ms/request |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for domain in ["prose", "docs", "python", "swift"]:
+    runs = [f["recur_inline"] for f in json.load(open(f"{out}/inline-{domain}.json"))]
+    total = {k: sum(r[k] for r in runs) for k in runs[0]}
+    print(f"| {domain} | {100 * (1 - total['keystrokesWith'] / total['keystrokesWithout']):.1f}% | "
+          f"{total['shown']} | {total['accepted']} | {100 * total['accepted'] / max(total['shown'], 1):.1f}% | "
+          f"{total['acceptedCharacters'] / max(total['accepted'], 1):.1f} | "
+          f"{1000 * total['totalLatencySeconds'] / max(total['requests'], 1):.2f} |")
 PY

@@ -62,6 +62,10 @@ package enum ByteVocabulary {
             || b >= 0x80
     }
 
+    /// ASCII white space: space, tab, newline, vertical tab, form feed, carriage return.
+    @inline(__always)
+    package static func isWhitespace(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0D) }
+
     /// Whether `b` starts a UTF-8 sequence (it is not a continuation byte).
     @inline(__always)
     package static func isLeadByte(_ b: UInt8) -> Bool { b & 0xC0 != 0x80 }

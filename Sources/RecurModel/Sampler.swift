@@ -24,10 +24,14 @@ package struct SamplingOptions: Sendable, Codable, Equatable {
     package var maxBytes: Int
     package var stop: StopRule
     package var seed: UInt64
+    /// Above 0: a continuation ends at its last word edge (`Sampler.isEdge`) before the model's probability of its
+    /// bytes (temperature 1) falls below this, and sampling it stops there; one without such an edge is dropped.
+    /// What ghost text uses, so that it shows what is likely to be right rather than a whole line that is not.
+    package var minimumProbability: Double = 0
 
     package init(
         count: Int = 5, temperature: Float = 0.8, topK: Int? = nil, topP: Float = 1, maxBytes: Int = 40,
-        stop: StopRule = .word, seed: UInt64 = 0
+        stop: StopRule = .word, seed: UInt64 = 0, minimumProbability: Double = 0
     ) {
         self.count = count
         self.temperature = temperature
@@ -36,7 +40,11 @@ package struct SamplingOptions: Sendable, Codable, Equatable {
         self.maxBytes = maxBytes
         self.stop = stop
         self.seed = seed
+        self.minimumProbability = minimumProbability
     }
+
+    /// The daemon's defaults for completion lists, ghost text and `recur/complete`.
+    package static let completionDefaults = SamplingOptions(count: 6, temperature: 0.7, maxBytes: 40, stop: .word)
 
     /// Temperature 0 (or below machine precision): always the most probable byte.
     package var isGreedy: Bool { temperature <= 1e-6 }
@@ -50,6 +58,8 @@ package struct Completion: Sendable, Equatable {
     package var logprob: Double
     /// The state after `bytes`, so that accepting this completion needs no recomputation.
     package var state: RecurrentState
+    /// The log-probability of each byte of `bytes` (temperature 1), where the sampler knows it; else empty.
+    package var byteLogprobs: [Double] = []
 
     /// The text, with invalid UTF-8 repaired (it cannot end in a partial sequence; see `Sampler`).
     package var text: String { String(decoding: bytes, as: UTF8.self) }
@@ -76,6 +86,11 @@ package enum Sampler {
         var finished = [Bool](repeating: false, count: n)
         var finalStates = [RecurrentState?](repeating: nil, count: n)
         var inWord = [Bool](repeating: false, count: n)
+        // Under `minimumProbability`: each row's last edge above it (its length and the state there), and the
+        // log-probability of its bytes so far.
+        let floor = options.minimumProbability > 0 ? log(options.minimumProbability) : nil
+        var lastEdge = [(length: Int, state: RecurrentState)?](repeating: nil, count: n)
+        var bytesLogprob = [Double](repeating: 0, count: n)
         var weights = [Float](repeating: 0, count: V)
         var order = [Int](repeating: 0, count: V)
 
@@ -95,10 +110,15 @@ package enum Sampler {
                     finalStates[r] = rows.row(p)
                     continue
                 }
+                if let floor, let previous = outputs[r].last, isEdge(previous, byte), bytesLogprob[r] >= floor {
+                    lastEdge[r] = (outputs[r].count, rows.row(p))
+                }
                 inWord[r] = inWord[r] || ByteVocabulary.isWordByte(byte)
                 outputs[r].append(byte)
                 logprobs[r] += Double(row[Int(byte)])
                 byteLogprobs[r].append(Double(row[Int(byte)]))
+                bytesLogprob[r] += Double(row[Int(byte)])
+                if let floor, bytesLogprob[r] < floor { continue }  // it ends at its last edge
                 stillActive.append(p)
                 stepBytes.append(byte)
             }
@@ -111,7 +131,7 @@ package enum Sampler {
         // Samples that reached the length limit inside a word: unless the word is likely to end there, drop its
         // start rather than offer half a word.
         var cutWord = [Bool](repeating: false, count: n)
-        if options.stop != .none, !active.isEmpty, active.contains(where: { !finished[$0] }) {
+        if options.stop != .none, floor == nil, !active.isEmpty, active.contains(where: { !finished[$0] }) {
             let logp = predictor.logProbabilities(rows)
             for (p, r) in active.enumerated() where outputs[r].last.map(ByteVocabulary.isWordByte) == true {
                 let row = UnsafeBufferPointer(rebasing: logp[(p * V)..<((p + 1) * V)])
@@ -120,6 +140,16 @@ package enum Sampler {
         }
         var results: [Completion] = []
         for r in 0..<n {
+            if floor != nil && !finished[r] {
+                // Below the floor, or at the length limit: back to the last edge above the floor.
+                guard let edge = lastEdge[r] else { continue }
+                let kept = Array(byteLogprobs[r][..<edge.length])
+                results.append(
+                    Completion(
+                        bytes: Array(outputs[r][..<edge.length]), logprob: kept.reduce(0, +), state: edge.state,
+                        byteLogprobs: kept))
+                continue
+            }
             var bytes = outputs[r]
             var finalState = finalStates[r]!
             var trimmed = false
@@ -132,6 +162,8 @@ package enum Sampler {
             }
             while case let partial = ByteVocabulary.incompleteTailLength(bytes), partial > 0 {
                 bytes.removeLast(partial)
+                logprobs[r] -= byteLogprobs[r].suffix(partial).reduce(0, +)
+                byteLogprobs[r].removeLast(partial)
                 trimmed = true
             }
             if trimmed {
@@ -140,11 +172,21 @@ package enum Sampler {
                 predictor.advance(&finalState, through: bytes)
             }
             guard !bytes.isEmpty, !cutWord[r] || bytes.contains(where: ByteVocabulary.isWordByte) else { continue }
-            results.append(Completion(bytes: bytes, logprob: logprobs[r], state: finalState))
+            results.append(
+                Completion(bytes: bytes, logprob: logprobs[r], state: finalState, byteLogprobs: byteLogprobs[r]))
         }
         results.sort { $0.logprob > $1.logprob }
         var seen = Set<[UInt8]>()
         return results.filter { seen.insert($0.bytes).inserted }
+    }
+
+    /// Whether a continuation may end between `previous` and `next` without cutting a word or ending on white
+    /// space: at a word's end ("la|zy", "foo|,"), before a space ("foo,| bar"), or where punctuation meets a word
+    /// ("self.|assert", "(|a").
+    static func isEdge(_ previous: UInt8, _ next: UInt8) -> Bool {
+        if ByteVocabulary.isWhitespace(previous) { return false }
+        return ByteVocabulary.isWordByte(previous) != ByteVocabulary.isWordByte(next)
+            || ByteVocabulary.isWhitespace(next)
     }
 
     /// When `byte` ends the continuation under `rule`, the probability of the stop event; otherwise nil.

@@ -6,7 +6,7 @@ import RecurProtocol
 /// default; the others still apply.
 struct ServerSettings {
     /// Sampling defaults for completion lists, inline completions and `recur/complete`.
-    var sampling = SamplingOptions(count: 6, temperature: 0.7, maxBytes: 40, stop: .word)
+    var sampling = SamplingOptions.completionDefaults
     var checkpointBudget: Int
     var model: String?
     var profile: String?
@@ -19,6 +19,8 @@ struct ServerSettings {
     var learningBudget = ServerSettings.defaultLearningBudget
     /// Leave out completions that complete a word of the offensive-word list (`BlockedWords`).
     var filterOffensiveWords = true
+    /// Ghost text ends at the last word edge that the model gives at least this probability (0: whole lines).
+    var inlineMinProbability = InlineCompletion.defaultMinimumProbability
 
     /// 32 KB a minute: about 5 CPU seconds of the learning thread with the first default model (0.17 ms a byte); the
     /// GRU 2×384 default costs 1.6 times as much per byte (measured with `recur eval --dynamic`), so about 8 seconds.
@@ -28,6 +30,7 @@ struct ServerSettings {
     static let knownFields: Set<String> = [
         "n", "temperature", "topK", "topP", "maxChars", "checkpointBudget", "model", "profile", "store",
         "allowAnyPath", "onlineLearning", "learnFromOpenDocuments", "learningBudget", "filterOffensiveWords",
+        "inlineMinProbability",
     ]
 
     /// Applies `options` (a JSON object) over these settings; returns one message per rejected field.
@@ -79,6 +82,13 @@ struct ServerSettings {
                 learningBudget = Int(budget)
             } else {
                 reject("learningBudget", "must be a number of bytes per minute, 0 or more")
+            }
+        }
+        if let floor = number("inlineMinProbability", integer: false) {
+            if floor >= 0 && floor < 1 {
+                inlineMinProbability = floor
+            } else {
+                reject("inlineMinProbability", "must be at least 0 and below 1")
             }
         }
         if let budget = number("checkpointBudget", integer: true) {

@@ -28,7 +28,20 @@ struct KeystrokeSavingsOptions: ParsableArguments {
         help: "Weight of the model against the words already typed (1: the model alone), as the daemon uses it.")
     var modelWeight: Double = WordCompletion.Options().modelWeight
 
+    @Flag(
+        name: .customLong("inline"),
+        help: "With --ksr: simulate ghost text (the daemon's inline completion) instead of the completion list.")
+    var inline = false
+
+    @Option(
+        name: .customLong("inline-min-probability"),
+        help: "With --inline: cut ghost text back to the last word edge the model is this sure of (0: whole lines).")
+    var inlineMinimumProbability: Double = InlineCompletion.defaultMinimumProbability
+
     func validate() throws {
+        guard (0..<1).contains(inlineMinimumProbability) else {
+            throw ValidationError("--inline-min-probability must be in [0, 1)")
+        }
         guard top >= 1, minPrefix >= 0, beam >= 1, maxBytes >= 0 else {
             throw ValidationError("--top and --beam must be positive; --min-prefix and --max-bytes not negative")
         }
@@ -52,6 +65,10 @@ struct KeystrokeSavingsOptions: ParsableArguments {
         learning: OnlineLearning.Settings?, inference: InferenceOptions, json: Bool
     ) throws {
         let predictor = Predictor(engine: inference.engine(model))
+        if inline {
+            try runInline(files: files, predictor: predictor, json: json)
+            return
+        }
         var reports: [Report] = []
         let options = WordCompletion.Options(count: top, beamWidth: beam, maxBytes: 32, modelWeight: modelWeight)
         for (path, all) in files {
@@ -102,6 +119,44 @@ struct KeystrokeSavingsOptions: ParsableArguments {
                             + String(format: "%.2f\n", s.meanLatencyMilliseconds))
                 }
             }
+        }
+    }
+}
+
+extension KeystrokeSavingsOptions {
+    /// `--inline`: each file typed with the daemon's ghost text (first item, as typing triggers it).
+    func runInline(files: [(String, [UInt8])], predictor: Predictor, json: Bool) throws {
+        struct Report: Encodable {
+            var path: String
+            var bytes: Int
+            var min_probability: Double
+            var recur_inline: InlineSavings
+        }
+        var options = SamplingOptions.completionDefaults
+        options.minimumProbability = inlineMinimumProbability
+        var reports: [Report] = []
+        for (path, text) in files {
+            var completer = ModelInlineCompleter(predictor: predictor, options: options)
+            reports.append(
+                Report(
+                    path: path, bytes: text.count, min_probability: inlineMinimumProbability,
+                    recur_inline: InlineSavings.simulate(text: text, completer: &completer)))
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            writeOut(String(decoding: try encoder.encode(reports), as: UTF8.self) + "\n")
+            return
+        }
+        writeOut("file\tmin p\tsavings\tshown\ttaken\tprecision\tchars/taken\tkeystrokes\twithout\tmean ms\n")
+        for r in reports {
+            let s = r.recur_inline
+            writeOut(
+                "\(r.path)\t\(r.min_probability)\t" + String(format: "%.1f%%", s.savings * 100)
+                    + "\t\(s.shown)\t\(s.accepted)\t" + String(format: "%.1f%%", s.precision * 100) + "\t"
+                    + String(format: "%.1f", Double(s.acceptedCharacters) / Double(max(s.accepted, 1)))
+                    + "\t\(s.keystrokesWith)\t\(s.keystrokesWithout)\t"
+                    + String(format: "%.2f\n", s.meanLatencyMilliseconds))
         }
     }
 }

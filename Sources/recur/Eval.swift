@@ -13,7 +13,8 @@ extension Recur {
             discussion: """
                 Reports nats per byte, and nats and bits per character (total nats over Unicode scalars). \
                 With --baseline-corpus, a character n-gram trained on that text is scored beside the model. \
-                With --ksr, simulates a user typing each file and reports keystroke savings instead. \
+                With --ksr, simulates a user typing each file and reports keystroke savings instead \
+                (with --inline, with the daemon's ghost text rather than its completion list). \
                 With --dynamic, scores each file while learning from it, beside the static score.
                 """)
 

@@ -309,6 +309,33 @@ struct CLI {
         #expect(recur["completionRequests"] as? Int ?? 0 > 0)
     }
 
+    /// `eval --ksr --inline` types a text with the daemon's ghost text: taken when it is right, one key each.
+    @Test func evalInlineSimulatesGhostText() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("text.txt")
+        try String(repeating: "It is a truth universally acknowledged, that a single man. ", count: 8)
+            .write(to: file, atomically: true, encoding: .utf8)
+        let run = try CLI.run(["eval", "--ksr", "--inline", "--json", "--max-bytes", "240", file.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let reports = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
+        let inline = try #require(reports.first?["recur_inline"] as? [String: Any])
+        let without = try #require(inline["keystrokesWithout"] as? Int)
+        let with = try #require(inline["keystrokesWith"] as? Int)
+        let shown = try #require(inline["shown"] as? Int)
+        let accepted = try #require(inline["accepted"] as? Int)
+        let characters = try #require(inline["acceptedCharacters"] as? Int)
+        #expect(without == 240)
+        #expect(accepted > 0 && shown >= accepted)
+        // Every character is typed or taken: one key per typed character and one per ghost text taken.
+        #expect(with == without - characters + accepted)
+        #expect(reports.first?["min_probability"] as? Double == 0.2)
+
+        let refused = try CLI.run(["eval", "--ksr", "--inline", "--inline-min-probability", "1", file.path])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("--inline-min-probability must be in [0, 1)"))
+    }
+
     /// `eval --dynamic` learns from what it reads: on text that repeats, the dynamic loss is far below the static
     /// one, with an update every span; settings out of range and combinations it does not support are refused.
     @Test func evalDynamicLearnsWhileReading() throws {

@@ -102,3 +102,40 @@ struct TableCompleter: WordCompleter {
         #expect(endings.allSatisfy { !$0.isEmpty && $0.allSatisfy(ByteVocabulary.isWordByte) })
     }
 }
+
+/// Shows ghost text from a fixed script: after `trigger` is typed, `ghost`; otherwise nothing.
+struct ScriptedInlineCompleter: InlineCompleter {
+    var trigger: [UInt8]
+    var ghost: [UInt8]
+    var typed: [UInt8] = []
+
+    mutating func type(_ byte: UInt8) { typed.append(byte) }
+    mutating func suggestion() -> [UInt8] { typed.suffix(trigger.count).elementsEqual(trigger) ? ghost : [] }
+}
+
+@Suite struct InlineSavingsTests {
+    @Test func rightGhostTextIsTakenWithOneKeyAndWrongGhostTextCostsNothing() {
+        // After "x = ", ghost text "foo(1)": right in the first line, wrong in the second.
+        var completer = ScriptedInlineCompleter(trigger: Array("x = ".utf8), ghost: Array("foo(1)".utf8))
+        let text = Array("x = foo(1)\nx = bar\n".utf8)
+        let r = InlineSavings.simulate(text: text, completer: &completer)
+        #expect(r.keystrokesWithout == text.count)
+        // 4 typed, Tab for "foo(1)", 5 more for "\nx = ", then "bar\n" typed: 4 + 1 + 5 + 4.
+        #expect(r.keystrokesWith == 14)
+        #expect(r.shown == 2 && r.accepted == 1 && r.acceptedCharacters == 6)
+        #expect(r.precision == 0.5)
+        #expect(abs(r.savings - (1 - 14.0 / 19)) < 1e-12)
+        #expect(String(decoding: completer.typed, as: UTF8.self) == "x = foo(1)\nx = bar\n", "the whole text typed")
+    }
+
+    @Test func charactersNotBytesAndGhostTextPastTheEndIsNotTaken() {
+        // "é" is one keystroke; ghost text longer than what is left of the text is not taken.
+        var completer = ScriptedInlineCompleter(trigger: Array("é".utf8), ghost: Array("té!".utf8))
+        let r = InlineSavings.simulate(text: Array("étét".utf8), completer: &completer)
+        #expect(r.keystrokesWithout == 4 && r.keystrokesWith == 4 && r.accepted == 0 && r.shown == 2)
+        var taken = ScriptedInlineCompleter(trigger: Array("é".utf8), ghost: Array("té".utf8))
+        let s = InlineSavings.simulate(text: Array("étéx".utf8), completer: &taken)
+        // "é", Tab for "té" (2 characters), then "x".
+        #expect(s.keystrokesWith == 3 && s.accepted == 1 && s.acceptedCharacters == 2)
+    }
+}

@@ -163,4 +163,48 @@ import Testing
             }
         }
     }
+
+    @Test func edgesAreWordEndsSpacesAndPunctuationBeforeWords() {
+        let edge = { (a: Character, b: Character) in Sampler.isEdge(a.asciiValue!, b.asciiValue!) }
+        #expect(edge("y", " ") && edge("o", ",") && edge(",", " ") && edge(".", "a") && edge("(", "a"))
+        #expect(!edge("l", "a") && !edge(" ", "d") && !edge(")", ")") && !edge(" ", " "))
+    }
+
+    @Test func aProbabilityFloorCutsEachContinuationBackToItsLastEdgeAboveIt() {
+        // Sure of what comes next (mostly "a", else "b" or a space), so that continuations have word edges.
+        var model = LanguageModel<Float>(config: ModelConfig(cell: .gru, layers: 1, hidden: 8, embedding: 4), seed: 2)
+        for (byte, logit) in [(UInt8(ascii: "a"), Float(9)), (UInt8(ascii: "b"), 8), (0x20, 8), (0x0A, 5)] {
+            model.parameters[model.layout.headBias + Int(byte)] += logit
+        }
+        let p = Predictor(engine: InferenceEngine(model: model))
+        let s = RecurrentState(config: model.config)
+        var unlimited = SamplingOptions(count: 8, temperature: 1, maxBytes: 60, stop: .line, seed: 9)
+        let whole = Sampler.sample(p, from: s, options: unlimited)
+        for floor in [0.5, 0.2, 0.05] {
+            unlimited.minimumProbability = floor
+            let cut = Sampler.sample(p, from: s, options: unlimited)
+            #expect(!cut.isEmpty)
+            #expect(Set(cut.map(\.bytes)).count == cut.count, "distinct")
+            for c in cut {
+                #expect(!c.bytes.isEmpty)
+                #expect(c.byteLogprobs.count == c.bytes.count)
+                #expect(c.byteLogprobs.reduce(0, +) >= log(floor) - 1e-9, "at or above the floor")
+                // It ends where a word ends, or where its line did.
+                var state = s
+                var total = 0.0
+                for byte in c.bytes {
+                    total += Double(p.logProbabilities(state)[Int(byte)])
+                    p.step(&state, bytes: [byte])
+                }
+                #expect(abs(total - c.byteLogprobs.reduce(0, +)) < 1e-3, "the model's own probability")
+                #expect(InferenceTests.close(state.values, c.state.values, tolerance: 1e-5), "the state after it")
+                let endsLine = c.logprob < total - 1e-6  // a newline's probability was added
+                #expect(!ByteVocabulary.isWhitespace(c.bytes.last!) || endsLine, "no trailing space but a line's")
+            }
+        }
+        // Without a floor, lines run long; with one, they stop where the model is no longer sure.
+        #expect(whole.map(\.bytes.count).max()! > 20)
+        unlimited.minimumProbability = 0.5
+        #expect(Sampler.sample(p, from: s, options: unlimited).allSatisfy { $0.bytes.count < 20 })
+    }
 }

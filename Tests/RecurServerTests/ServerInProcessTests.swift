@@ -139,6 +139,58 @@ import Testing
         #expect(try await typeAndComplete("file:///doc1.txt", text.count, version: 2) > 256)
     }
 
+    /// Ghost text stops where the model stops being sure: each item is one the model gives at least
+    /// `inlineMinProbability`, and ends at a word edge; at 0 it runs to the end of the line as before.
+    @Test func ghostTextEndsWhereTheModelIsNoLongerSure() async throws {
+        let model = TinyModels.confident()
+        let predictor = Predictor(engine: InferenceEngine(model: model))
+        let text = "Once upon a ti"
+        func ghostTexts(_ options: JSONValue?) async throws -> [String] {
+            let connection = LocalConnection(model: model, onlineLearning: false)
+            try await connection.initialize(options: options)
+            try await connection.open("file:///story.txt", text)
+            var texts: [String] = []
+            for _ in 0..<8 {  // each request draws anew
+                let answer = try await connection.request(
+                    "textDocument/inlineCompletion",
+                    [
+                        "textDocument": ["uri": "file:///story.txt"],
+                        "position": ["line": 0, "character": .int(text.count)], "context": ["triggerKind": 1],
+                    ])
+                let items = try #require(answer["result"]?["items"]?.arrayValue)
+                #expect(items.count <= 3)
+                texts += items.compactMap { $0["insertText"]?.stringValue }
+            }
+            return texts
+        }
+        func probability(_ ghost: String) -> Double {
+            var state = RecurrentState(config: model.config)
+            predictor.advance(&state, through: Array(text.utf8))
+            var logprob = 0.0
+            for byte in ghost.utf8 {
+                logprob += Double(predictor.logProbabilities(state)[Int(byte)])
+                predictor.step(&state, bytes: [byte])
+            }
+            return exp(logprob)
+        }
+        let cut = try await ghostTexts(nil)
+        #expect(!cut.isEmpty)
+        for ghost in cut {
+            #expect(probability(ghost) >= InlineCompletion.defaultMinimumProbability - 1e-6, "\(ghost)")
+            #expect(ghost.last.map { !$0.isWhitespace } == true)
+        }
+        let whole = try await ghostTexts(["inlineMinProbability": 0])
+        #expect(whole.map(\.utf8.count).max()! > cut.map(\.utf8.count).max()!, "whole lines run longer")
+        #expect(whole.contains { probability($0) < InlineCompletion.defaultMinimumProbability })
+
+        let rejected = LocalConnection(model: model)
+        _ = try await rejected.initialize(options: ["inlineMinProbability": 1])
+        let shown = await rejected.next { $0["method"] == "window/showMessage" }
+        #expect(
+            shown["params"]?["message"]?.stringValue
+                == "initializationOptions.inlineMinProbability: must be at least 0 and below 1; ignored")
+    }
+
     @Test func badInitializationOptionsAreNamed() async throws {
         let connection = LocalConnection()
         let initialized = try await connection.initialize(options: [

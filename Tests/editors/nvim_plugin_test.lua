@@ -75,7 +75,9 @@ vim.opt.runtimepath:prepend(root .. '/Clients/nvim')
 local recur = require('recur')
 
 step('setup attaches the buffer', function(next)
-  recur.setup({ cmd = { recur_bin, 'serve' }, init_options = { n = 8, temperature = 0.9 },
+  -- Ghost text as whole lines (inlineMinProbability 0), so that taking one word leaves more shown; the Emacs
+  -- tests and the in-process ones cover the default, which cuts it where the model is unsure.
+  recur.setup({ cmd = { recur_bin, 'serve' }, init_options = { n = 8, temperature = 0.9, inlineMinProbability = 0 },
     ghost = { debounce = 30 } })
   vim.cmd('edit ' .. work .. '/notes.txt')
   wait_for(function()

@@ -149,7 +149,8 @@
       (should-not (cl-find-if (lambda (o) (overlay-get o 'recur-ghost)) (overlays-in (point-min) (point-max)))))))
 
 (ert-deftest recur-ghost-accept-word-and-dismiss ()
-  (recur-test-with-buffer '(:temperature 0.5)
+  ;; Whole lines (inlineMinProbability 0), so that one word taken leaves more shown.
+  (recur-test-with-buffer '(:temperature 0.5 :inlineMinProbability 0)
     (recur-ghost-mode 1)
     (let ((ghost (recur-test-ghost-after
                   "It SPC is SPC a SPC truth SPC universally SPC acknowledged, SPC that SPC a SPC single SPC man"))

@@ -38,6 +38,7 @@ function initializationOptions(config: vscode.WorkspaceConfiguration): Record<st
     n: config.get<number>('n', 6),
     temperature: config.get<number>('temperature', 0.7),
     maxChars: config.get<number>('maxChars', 40),
+    inlineMinProbability: config.get<number>('inlineMinProbability', 0.2),
   };
   const model = config.get<string>('model', '');
   if (model) options.model = model;
@@ -216,7 +217,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       await startClient();
     }),
     vscode.workspace.onDidChangeConfiguration(async (event) => {
-      const restart = ['path', 'model', 'profile', 'temperature', 'n', 'maxChars']
+      const restart = ['path', 'model', 'profile', 'temperature', 'n', 'maxChars', 'inlineMinProbability']
         .some((key) => event.affectsConfiguration(`recur.${key}`));
       if (restart) {
         await stopClient();

@@ -27,16 +27,15 @@ enum CompletionService {
         return (items, endings)
     }
 
-    /// Inline (ghost text) items: continuations up to the end of the line, inserted at the cursor.
+    /// Inline (ghost text) items (`InlineCompletion`): continuations up to the end of the line, cut back to where the
+    /// model is sure enough (`context.options.minimumProbability`), inserted at the cursor.
     static func inlineItems(context: Server.Context, predictor: Predictor, count: Int) -> (
         [InlineCompletionItem], [Completion]
     ) {
-        var options = context.options
-        options.stop = .line
-        options.maxBytes = max(options.maxBytes, 80)
-        let samples = context.filter.apply(
-            Sampler.sample(predictor, from: context.state, options: options), before: context.before[...])
-        let shown = samples.filter { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty }.prefix(count)
+        let shown = InlineCompletion.suggestions(
+            predictor, from: context.state, options: context.options, filter: context.filter,
+            before: context.before[...]
+        ).prefix(count)
         return (
             shown.map { InlineCompletionItem(insertText: $0.text, range: LSPRange(at: context.cursor)) }, Array(shown)
         )

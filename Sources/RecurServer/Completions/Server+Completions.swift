@@ -37,7 +37,11 @@ extension Server {
 
     func inlineCompletion(id: RequestID, _ p: InlineCompletionParams) async throws(ResponseError) {
         let count = p.context.triggerKind == .automatic ? 1 : 3
-        try await startCompletion(id: id, uri: p.textDocument.uri, position: p.position) { context, predictor in
+        var options = nextOptions()
+        options.minimumProbability = settings.inlineMinProbability
+        try await startCompletion(
+            id: id, source: .document(p.textDocument.uri), position: p.position, options: options
+        ) { context, predictor in
             let (items, samples) = CompletionService.inlineItems(context: context, predictor: predictor, count: count)
             return (InlineCompletionList(items: items), samples)
         }
