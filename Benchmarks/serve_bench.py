@@ -3,6 +3,8 @@
 
 Simulates typing held-out text at the end of a document and asks for a completion after every keystroke.
   python3 Benchmarks/serve_bench.py [--recur .build/release/recur] [--text FILE] [--typed 5000] [--json]
+                                    [--inline] [--init '{"inlineMinProbability": 0}']
+--inline times ghost text (inline completions, as typing triggers them) instead of completion lists.
 Reports p50/p95/p99 per completion request for documents of 1 KB, 100 KB and 10 MB, the time to the first
 completion after opening a 100 KB document, and the daemon's RSS with 100 open 100 KB documents.
 """
@@ -74,7 +76,7 @@ def position_at_end(text):
     return {"line": len(lines) - 1, "character": len(lines[-1].encode("utf-16-le")) // 2}
 
 
-def typing_latencies(client, uri, base, typed):
+def typing_latencies(client, uri, base, typed, inline=False):
     client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "plaintext", "version": 1,
                                                             "text": base}})
     # Track the end position incrementally: rescanning a 10 MB string per keystroke would time the client.
@@ -90,8 +92,10 @@ def typing_latencies(client, uri, base, typed):
         else:
             end = {"line": end["line"], "character": end["character"] + len(ch.encode("utf-16-le")) // 2}
         params = {"textDocument": {"uri": uri}, "position": end}
+        if inline:  # ghost text as typing triggers it
+            params["context"] = {"triggerKind": 2}
         start = time.perf_counter()
-        response = client.request("textDocument/completion", params)
+        response = client.request("textDocument/inlineCompletion" if inline else "textDocument/completion", params)
         latencies.append((time.perf_counter() - start) * 1000)
         assert "result" in response, response
     client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
@@ -117,6 +121,9 @@ def main():
     ap.add_argument("--text", help="held-out text to type and to fill documents with (default: Recur's sources)")
     ap.add_argument("--typed", type=int, default=5000, help="characters typed per document size")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--inline", action="store_true",
+                    help="time ghost text (textDocument/inlineCompletion, Automatic) instead of completion lists")
+    ap.add_argument("--init", default="{}", help="initializationOptions, as JSON (e.g. '{\"inlineMinProbability\": 0}')")
     ap.add_argument("serve_args", nargs="*", help="more arguments for `recur serve` (after --)")
     args = ap.parse_args()
 
@@ -141,7 +148,7 @@ def main():
     results_startup = statistics.median(startups)
 
     client = Client(args.recur, arguments=("serve", *args.serve_args))
-    client.request("initialize", {"capabilities": {}})
+    client.request("initialize", {"capabilities": {}, "initializationOptions": json.loads(args.init)})
     client.notify("initialized", {})
     results = {"startup_to_initialize_ms": results_startup}
     # Idle: the model loaded (one completion on a one-line document, then closed), nothing open.
@@ -154,7 +161,8 @@ def main():
     for label, size, count in [("1KB", 1_000, args.typed), ("100KB", 100_000, args.typed),
                                ("10MB", 10_000_000, min(args.typed, 1000))]:
         base = document(size)
-        results[label] = percentiles(typing_latencies(client, f"file:///bench-{label}.txt", base, typed[:count]))
+        results[label] = percentiles(
+            typing_latencies(client, f"file:///bench-{label}.txt", base, typed[:count], inline=args.inline))
     uri = "file:///steps.txt"
     base = document(100_000)
     client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "plaintext", "version": 1,

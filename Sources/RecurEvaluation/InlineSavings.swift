@@ -70,27 +70,28 @@ package final class ModelInlineCompleter: InlineCompleter {
     package let predictor: Predictor
     package var options: SamplingOptions
     package var filter: SuggestionFilter
-    private var state: RecurrentState
-    /// The last bytes typed, as much as the filter reads (kept between `contextBytes` and twice that).
-    private var recent: [UInt8] = []
+    /// Whether the best endings of the word at the cursor join the sampled lines, as in the daemon.
+    package var completesWords: Bool
+    private var context: TypingContext
 
-    package init(predictor: Predictor, options: SamplingOptions, filter: SuggestionFilter = SuggestionFilter()) {
+    package init(
+        predictor: Predictor, options: SamplingOptions, filter: SuggestionFilter = SuggestionFilter(),
+        completesWords: Bool = true
+    ) {
         self.predictor = predictor
         self.options = options
         self.filter = filter
-        state = RecurrentState(config: predictor.config)
+        self.completesWords = completesWords
+        context = TypingContext(config: predictor.config)
     }
 
-    package func type(_ byte: UInt8) {
-        predictor.step(&state, bytes: [byte])
-        recent.append(byte)
-        if recent.count >= 2 * SuggestionFilter.contextBytes { recent.removeFirst(SuggestionFilter.contextBytes) }
-    }
+    package func type(_ byte: UInt8) { context.type(byte, predictor: predictor) }
 
     package func suggestion() -> [UInt8] {
         options.seed &+= 1
         return InlineCompletion.suggestions(
-            predictor, from: state, options: options, filter: filter, before: recent[...]
+            predictor, from: context.state, options: options, filter: filter, before: context.recent,
+            word: completesWords ? (context.current, context.words) : nil
         ).first?.bytes ?? []
     }
 }

@@ -141,6 +141,30 @@ package struct NGramWordCompleter: WordCompleter {
     }
 }
 
+/// What Recur's completers keep as the simulated user types: the model's state, the document's words, the word
+/// being typed, and the last bytes (as much as the suggestion filter reads, kept between `contextBytes` and twice
+/// that).
+package struct TypingContext {
+    package private(set) var state: RecurrentState
+    package private(set) var words = WordFrequencies()
+    package private(set) var current: [UInt8] = []
+    private var recentBytes: [UInt8] = []
+
+    package init(config: ModelConfig) { state = RecurrentState(config: config) }
+
+    package var recent: ArraySlice<UInt8> { recentBytes[...] }
+
+    package mutating func type(_ byte: UInt8, predictor: Predictor) {
+        predictor.step(&state, bytes: [byte])
+        words.type(byte)
+        current = ByteVocabulary.isWordByte(byte) ? current + [byte] : []
+        recentBytes.append(byte)
+        if recentBytes.count >= 2 * SuggestionFilter.contextBytes {
+            recentBytes.removeFirst(SuggestionFilter.contextBytes)
+        }
+    }
+}
+
 /// Recur's completer, as the daemon completes words: the model's best endings by beam search, interpolated with
 /// the words typed so far, through the daemon's `SuggestionFilter` (`WordCompletion.suggestions`).
 package final class ModelWordCompleter: WordCompleter {
@@ -148,33 +172,23 @@ package final class ModelWordCompleter: WordCompleter {
     package var predictor: Predictor
     package var options: WordCompletion.Options
     package var filter: SuggestionFilter
-    private var state: RecurrentState
-    private var frequencies = WordFrequencies()
-    private var current: [UInt8] = []
-    /// The last bytes typed, as much as the filter reads (kept between `contextBytes` and twice that).
-    private var recent: [UInt8] = []
+    private var context: TypingContext
 
     package init(predictor: Predictor, options: WordCompletion.Options, filter: SuggestionFilter = SuggestionFilter()) {
         self.predictor = predictor
         self.options = options
         self.filter = filter
-        state = RecurrentState(config: predictor.config)
+        context = TypingContext(config: predictor.config)
     }
 
-    package func type(_ byte: UInt8) {
-        predictor.step(&state, bytes: [byte])
-        frequencies.type(byte)
-        current = ByteVocabulary.isWordByte(byte) ? current + [byte] : []
-        recent.append(byte)
-        if recent.count >= 2 * SuggestionFilter.contextBytes { recent.removeFirst(SuggestionFilter.contextBytes) }
-    }
+    package func type(_ byte: UInt8) { context.type(byte, predictor: predictor) }
 
     package func completions(top: Int) -> [[UInt8]] {
         var options = options
         options.count = top
         return WordCompletion.suggestions(
-            predictor, from: state, prefix: current, cache: frequencies, options: options, filter: filter,
-            before: recent[...]
+            predictor, from: context.state, prefix: context.current, cache: context.words, options: options,
+            filter: filter, before: context.recent
         ).map(\.bytes)
     }
 }

@@ -14,14 +14,25 @@ package enum InlineCompletion {
     /// `options.minimumProbability`, each cut back to the last word edge the model is that sure of), leaves out what
     /// `filter` leaves out and white space alone, and ranks the rest by the characters a user can expect to save:
     /// the probability that the text is right times its length in characters.
+    ///
+    /// With `word` (the typed part of the word at the cursor and the document's words) and a floor above 0, the
+    /// best endings of that word (`WordCompletion`, as the completion list finds them: the model mixed with the
+    /// document's words) join the candidates when their score reaches the floor.
     package static func suggestions(
         _ predictor: Predictor, from state: RecurrentState, options: SamplingOptions, filter: SuggestionFilter,
-        before: ArraySlice<UInt8>
+        before: ArraySlice<UInt8>, word: (prefix: [UInt8], cache: WordFrequencies)? = nil
     ) -> [Completion] {
         var options = options
         options.stop = .line
         options.maxBytes = max(options.maxBytes, minimumLineBytes)
-        let samples = filter.apply(Sampler.sample(predictor, from: state, options: options), before: before)
+        var candidates = Sampler.sample(predictor, from: state, options: options)
+        if let word, options.minimumProbability > 0 {
+            candidates += WordCompletion.complete(
+                predictor, from: state, prefix: word.prefix, cache: word.cache,
+                options: WordCompletion.Options(count: 3)
+            ).filter { $0.probability >= options.minimumProbability }
+        }
+        let samples = filter.apply(candidates, before: before)
             .filter { $0.bytes.contains { !ByteVocabulary.isWhitespace($0) } }
         return samples.map { ($0, expectedSavings($0)) }.sorted { $0.1 > $1.1 }.map(\.0)
     }

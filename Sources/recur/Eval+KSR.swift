@@ -38,6 +38,11 @@ struct KeystrokeSavingsOptions: ParsableArguments {
         help: "With --inline: cut ghost text back to the last word edge the model is this sure of (0: whole lines).")
     var inlineMinimumProbability: Double = InlineCompletion.defaultMinimumProbability
 
+    @Flag(
+        name: .customLong("inline-no-words"),
+        help: "With --inline: sampled lines only, without the best endings of the word at the cursor.")
+    var inlineWithoutWords = false
+
     func validate() throws {
         guard (0..<1).contains(inlineMinimumProbability) else {
             throw ValidationError("--inline-min-probability must be in [0, 1)")
@@ -136,7 +141,8 @@ extension KeystrokeSavingsOptions {
         options.minimumProbability = inlineMinimumProbability
         var reports: [Report] = []
         for (path, text) in files {
-            var completer = ModelInlineCompleter(predictor: predictor, options: options)
+            var completer = ModelInlineCompleter(
+                predictor: predictor, options: options, completesWords: !inlineWithoutWords)
             reports.append(
                 Report(
                     path: path, bytes: text.count, min_probability: inlineMinimumProbability,

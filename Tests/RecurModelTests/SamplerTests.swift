@@ -170,14 +170,19 @@ import Testing
         #expect(!edge("l", "a") && !edge(" ", "d") && !edge(")", ")") && !edge(" ", " "))
     }
 
-    @Test func aProbabilityFloorCutsEachContinuationBackToItsLastEdgeAboveIt() {
-        // Sure of what comes next (mostly "a", else "b" or a space), so that continuations have word edges.
+    /// A model sure of what comes next, whatever came before: mostly "a", else "b" or a space (about 56/21/21%),
+    /// rarely a newline; so its continuations have word edges.
+    static func confident() -> Predictor {
         var model = LanguageModel<Float>(config: ModelConfig(cell: .gru, layers: 1, hidden: 8, embedding: 4), seed: 2)
         for (byte, logit) in [(UInt8(ascii: "a"), Float(9)), (UInt8(ascii: "b"), 8), (0x20, 8), (0x0A, 5)] {
             model.parameters[model.layout.headBias + Int(byte)] += logit
         }
-        let p = Predictor(engine: InferenceEngine(model: model))
-        let s = RecurrentState(config: model.config)
+        return Predictor(engine: InferenceEngine(model: model))
+    }
+
+    @Test func aProbabilityFloorCutsEachContinuationBackToItsLastEdgeAboveIt() {
+        let p = Self.confident()
+        let s = RecurrentState(config: p.config)
         var unlimited = SamplingOptions(count: 8, temperature: 1, maxBytes: 60, stop: .line, seed: 9)
         let whole = Sampler.sample(p, from: s, options: unlimited)
         for floor in [0.5, 0.2, 0.05] {

@@ -28,13 +28,14 @@ enum CompletionService {
     }
 
     /// Inline (ghost text) items (`InlineCompletion`): continuations up to the end of the line, cut back to where the
-    /// model is sure enough (`context.options.minimumProbability`), inserted at the cursor.
+    /// model is sure enough (`context.options.minimumProbability`), and the best endings of the word at the cursor
+    /// as the completion list finds them, most characters expected to be saved first, inserted at the cursor.
     static func inlineItems(context: Server.Context, predictor: Predictor, count: Int) -> (
         [InlineCompletionItem], [Completion]
     ) {
         let shown = InlineCompletion.suggestions(
             predictor, from: context.state, options: context.options, filter: context.filter,
-            before: context.before[...]
+            before: context.before[...], word: (context.prefix, context.cache)
         ).prefix(count)
         return (
             shown.map { InlineCompletionItem(insertText: $0.text, range: LSPRange(at: context.cursor)) }, Array(shown)
