@@ -53,6 +53,8 @@ run: build
 	               "let x = try JSONDecoder().dec"; do \
 	  echo "--- $$prefix"; \
 	  .build/release/recur complete --timing --n 8 --temperature 0.7 --seed 1 "$$prefix" || exit 1; \
+	  echo "    ghost text (none when the model is not sure of the next word):"; \
+	  .build/release/recur complete --inline --n 6 --temperature 0.7 --seed 1 "$$prefix" | head -1; \
 	done
 	@echo "--- generate, primed with a chapter heading and two sentences (ten bytes do not tell the model that this is prose)"
 	.build/release/recur generate --prompt "CHAPTER I. It was late in the evening when the old doctor came back to the house. His daughter was sitting by the fire, and she looked up as he came in." --length 300 --temperature 0.6 --seed 7

@@ -15,9 +15,10 @@ package enum InlineCompletion {
     /// `filter` leaves out and white space alone, and ranks the rest by the characters a user can expect to save:
     /// the probability that the text is right times its length in characters.
     ///
-    /// With `word` (the typed part of the word at the cursor and the document's words) and a floor above 0, the
-    /// best endings of that word (`WordCompletion`, as the completion list finds them: the model mixed with the
-    /// document's words) join the candidates when their score reaches the floor.
+    /// With `word` (the typed part of the word at the cursor and the document's words), a floor above 0, and a
+    /// word begun, the best endings of that word (`WordCompletion`, as the completion list finds them: the model
+    /// mixed with the document's words) join the candidates when their score reaches the floor. Before a word is
+    /// begun, the document's words would be offered by how often they occur, not by what fits: the samples decide.
     package static func suggestions(
         _ predictor: Predictor, from state: RecurrentState, options: SamplingOptions, filter: SuggestionFilter,
         before: ArraySlice<UInt8>, word: (prefix: [UInt8], cache: WordFrequencies)? = nil
@@ -26,7 +27,7 @@ package enum InlineCompletion {
         options.stop = .line
         options.maxBytes = max(options.maxBytes, minimumLineBytes)
         var candidates = Sampler.sample(predictor, from: state, options: options)
-        if let word, options.minimumProbability > 0 {
+        if let word, !word.prefix.isEmpty, options.minimumProbability > 0 {
             candidates += WordCompletion.complete(
                 predictor, from: state, prefix: word.prefix, cache: word.cache,
                 options: WordCompletion.Options(count: 3)

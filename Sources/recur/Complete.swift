@@ -31,6 +31,19 @@ extension Recur {
         var timing = false
 
         @Flag(
+            help: """
+                Print ghost text as the daemon offers it: lines cut back to the last word edge the model gives at \
+                least --min-probability, and the best endings of the word at the end of TEXT; most characters \
+                expected to be saved first. --stop does not apply.
+                """)
+        var inline = false
+
+        @Option(
+            name: .customLong("min-probability"),
+            help: "With --inline: the least probability of ghost text (0: whole lines).")
+        var minProbability: Double = InlineCompletion.defaultMinimumProbability
+
+        @Flag(
             name: .customLong("word-filter"), inversion: .prefixedNo,
             help: "Leave out completions that complete a word of the offensive-word list.")
         var wordFilter = true
@@ -39,6 +52,7 @@ extension Recur {
         var text: String?
 
         func validate() throws {
+            guard (0..<1).contains(minProbability) else { throw ValidationError("--min-probability must be in [0, 1)") }
             try SamplingArguments.check { () throws(InvalidSetting) in
                 _ = try SamplingOptions().setting(n: count, maxChars: maxChars)
             }
@@ -57,10 +71,19 @@ extension Recur {
             let started = DispatchTime.now().uptimeNanoseconds
             predictor.advance(&state, through: prefix)
             let primed = DispatchTime.now().uptimeNanoseconds
-            let completions = SuggestionFilter(blocking: wordFilter).apply(
-                Sampler.sample(
-                    predictor, from: state, options: sampling.options(count: count, maxBytes: maxChars, stop: stop)),
-                before: prefix[...])
+            let filter = SuggestionFilter(blocking: wordFilter)
+            var options = sampling.options(count: count, maxBytes: maxChars, stop: stop)
+            let completions: [Completion]
+            if inline {
+                options.minimumProbability = minProbability
+                let word = Array(prefix[WordCompletion.typedWord(in: prefix, endingAt: prefix.count)])
+                completions = InlineCompletion.suggestions(
+                    predictor, from: state, options: options, filter: filter, before: prefix[...],
+                    word: (word, WordFrequencies(scanning: prefix[...], prefix: word)))
+            } else {
+                completions = filter.apply(
+                    Sampler.sample(predictor, from: state, options: options), before: prefix[...])
+            }
             let sampled = DispatchTime.now().uptimeNanoseconds
             if timing {
                 let message = String(

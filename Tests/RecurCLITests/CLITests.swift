@@ -92,7 +92,7 @@ struct CLI {
         let complete = try CLI.run(["complete", "--help"])
         for option in [
             "--n", "--temperature", "--top-k", "--top-p", "--max-chars", "--stop", "--seed", "--json",
-            "--no-word-filter",
+            "--no-word-filter", "--inline", "--min-probability",
         ] {
             #expect(complete.stdout.contains(option), "complete --help lacks \(option)")
         }
@@ -307,6 +307,29 @@ struct CLI {
         #expect((buffer["acceptedCompletions"] as? Int ?? 0) > 50)
         #expect((ngram["acceptedCompletions"] as? Int ?? 0) > 50)
         #expect(recur["completionRequests"] as? Int ?? 0 > 0)
+    }
+
+    /// `complete --inline` prints ghost text as the daemon offers it: only what the model (mixed with the text's
+    /// own words, inside a word) is at least that sure of, on one line; at 0, whole lines.
+    @Test func completeInlinePrintsGhostText() throws {
+        func items(_ extra: [String]) throws -> [(text: String, probability: Double)] {
+            let run = try CLI.run(
+                ["complete", "--inline", "--json", "--n", "6", "--seed", "1"] + extra + ["import os\nimport os.pa"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            let completions = try #require(object["completions"] as? [[String: Any]])
+            return completions.map { ($0["text"] as? String ?? "", $0["probability"] as? Double ?? -1) }
+        }
+        let ghost = try items([])
+        #expect(!ghost.isEmpty)
+        for item in ghost {
+            #expect(item.probability >= 0.2 - 1e-9, "\(item)")
+            #expect(!item.text.contains("\n") && item.text.last.map { !$0.isWhitespace } == true, "\(item)")
+        }
+        let whole = try items(["--min-probability", "0"])
+        #expect(whole.map(\.text.count).max()! > ghost.map(\.text.count).max()!)
+        let refused = try CLI.run(["complete", "--inline", "--min-probability", "1", "x"])
+        #expect(refused.status != 0 && refused.stderr.contains("--min-probability must be in [0, 1)"))
     }
 
     /// `eval --ksr --inline` types a text with the daemon's ghost text: taken when it is right, one key each.
