@@ -63,5 +63,5 @@ for domain in ["prose", "docs", "python", "swift"]:
     print(f"| {domain} | {100 * (1 - total['keystrokesWith'] / total['keystrokesWithout']):.1f}% | "
           f"{total['shown']} | {total['accepted']} | {100 * total['accepted'] / max(total['shown'], 1):.1f}% | "
           f"{total['acceptedCharacters'] / max(total['accepted'], 1):.1f} | "
-          f"{1000 * total['totalLatencySeconds'] / max(total['requests'], 1):.2f} |")
+          f"{1000 * total['totalLatencySeconds'] / max(total['completionRequests'], 1):.2f} |")
 PY

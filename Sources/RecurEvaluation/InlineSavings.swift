@@ -11,7 +11,7 @@ package protocol InlineCompleter {
 
 /// The result of simulating a user who types a text with ghost text shown after every keystroke, and takes it with
 /// one key whenever it is exactly what they were about to type.
-package struct InlineSavings: Sendable, Codable, Equatable {
+package struct InlineSavings: KeystrokeTally, Sendable, Codable, Equatable {
     /// One per character (Unicode scalar) of the text.
     package var keystrokesWithout = 0
     /// Characters typed plus one per ghost text taken.
@@ -22,16 +22,10 @@ package struct InlineSavings: Sendable, Codable, Equatable {
     /// Characters that came from ghost text that was taken.
     package var acceptedCharacters = 0
     package var totalLatencySeconds = 0.0
-    package var requests = 0
+    package var completionRequests = 0
 
-    package var savings: Double {
-        keystrokesWithout == 0 ? 0 : 1 - Double(keystrokesWith) / Double(keystrokesWithout)
-    }
     /// The share of shown ghost texts that were right.
     package var precision: Double { shown == 0 ? 0 : Double(accepted) / Double(shown) }
-    package var meanLatencyMilliseconds: Double {
-        requests == 0 ? 0 : totalLatencySeconds / Double(requests) * 1000
-    }
 
     /// Types `text` from start to end, one character at a time. Before each character the user looks at
     /// `completer`'s ghost text: when the text goes on with exactly those bytes, one key takes all of it.
@@ -43,7 +37,7 @@ package struct InlineSavings: Sendable, Codable, Equatable {
             let start = DispatchTime.now().uptimeNanoseconds
             let ghost = completer.suggestion()
             result.totalLatencySeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            result.requests += 1
+            result.completionRequests += 1
             result.keystrokesWith += 1
             if !ghost.isEmpty {
                 result.shown += 1

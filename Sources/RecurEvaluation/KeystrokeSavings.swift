@@ -9,8 +9,25 @@ package protocol WordCompleter {
     mutating func completions(top: Int) -> [[UInt8]]
 }
 
+/// Keystrokes with and without a completer, and the time its requests took: what both simulations report.
+package protocol KeystrokeTally {
+    var keystrokesWithout: Int { get }
+    var keystrokesWith: Int { get }
+    var completionRequests: Int { get }
+    var totalLatencySeconds: Double { get }
+}
+
+extension KeystrokeTally {
+    package var savings: Double {
+        keystrokesWithout == 0 ? 0 : 1 - Double(keystrokesWith) / Double(keystrokesWithout)
+    }
+    package var meanLatencyMilliseconds: Double {
+        completionRequests == 0 ? 0 : totalLatencySeconds / Double(completionRequests) * 1000
+    }
+}
+
 /// The result of simulating a user who types a text and accepts a correct completion with one keystroke.
-package struct KeystrokeSavings: Sendable, Codable, Equatable {
+package struct KeystrokeSavings: KeystrokeTally, Sendable, Codable, Equatable {
     /// Keystrokes to type the text without completion: one per character (Unicode scalar).
     package var keystrokesWithout = 0
     /// Keystrokes with completion: typed characters plus one Tab per accepted completion.
@@ -18,13 +35,6 @@ package struct KeystrokeSavings: Sendable, Codable, Equatable {
     package var acceptedCompletions = 0
     package var completionRequests = 0
     package var totalLatencySeconds = 0.0
-
-    package var savings: Double {
-        keystrokesWithout == 0 ? 0 : 1 - Double(keystrokesWith) / Double(keystrokesWithout)
-    }
-    package var meanLatencyMilliseconds: Double {
-        completionRequests == 0 ? 0 : totalLatencySeconds / Double(completionRequests) * 1000
-    }
 
     /// Types `text` from start to end. At each word, for each prefix of `minimumPrefix` characters up to the word's
     /// length minus one, asks `completer` for its `top` endings; when one equals the rest of the word, the user
